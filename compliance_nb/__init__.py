@@ -1,0 +1,125 @@
+"""compliance_nb: keep Twitter/X datasets compliant from a notebook.
+
+X's batch compliance API in one call, for pandas and polars::
+
+    from compliance_nb import check_compliance
+    checked = df.pipe(check_compliance)                       # Tweet IDs in column "id"
+    checked = df.pipe(check_compliance, id_column="author_id", kind="users")
+
+Without a bearer token, everything runs against the built-in sandbox::
+
+    from compliance_nb import Sandbox
+    with Sandbox() as sb:
+        checked = df.pipe(check_compliance, client=sb.client())
+
+The public names are loaded lazily (on first use), so ``import compliance_nb`` is fast
+and does not import pandas, polars or matplotlib until they are needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> private module that defines it
+_EXPORTS: dict[str, str] = {
+    # the client and its model
+    "ComplianceClient": "._client",
+    "Job": "._models",
+    "ProgressEvent": "._events",
+    "read_results": "._results",
+    # the DataFrame pipeline
+    "check_compliance": "._check",
+    "join_results": "._check",
+    "apply_compliance": "._apply",
+    "start_compliance": "._background",
+    "ComplianceRun": "._background",
+    "apply_compliance_jsonl": "._jsonl",
+    # charts and report
+    "plot_reasons": "._plots",
+    "plot_redaction_dates": "._plots",
+    "plot_availability": "._plots",
+    "plot_redaction_lag": "._plots",
+    "compliance_report": "._report",
+    "ComplianceReport": "._report",
+    "snowflake_time": "._snowflake",
+    # the local sandbox server
+    "Sandbox": ".sandbox",
+    # errors
+    "ComplianceError": "._exceptions",
+    "MissingTokenError": "._exceptions",
+    "InputError": "._exceptions",
+    "IDColumnTypeError": "._exceptions",
+    "APIError": "._exceptions",
+    "AuthenticationError": "._exceptions",
+    "RateLimitError": "._exceptions",
+    "ConflictError": "._exceptions",
+    "NotFoundError": "._exceptions",
+    "TransferError": "._exceptions",
+    "UploadError": "._exceptions",
+    "UploadWindowExpiredError": "._exceptions",
+    "DownloadError": "._exceptions",
+    "DownloadWindowExpiredError": "._exceptions",
+    "JobError": "._exceptions",
+    "JobFailedError": "._exceptions",
+    "JobExpiredError": "._exceptions",
+    "JobTimeoutError": "._exceptions",
+    "JobCancelledError": "._exceptions",
+    "ResultsFormatError": "._exceptions",
+    "LedgerError": "._exceptions",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compliance_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # cache: later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._apply import apply_compliance
+    from ._background import ComplianceRun, start_compliance
+    from ._check import check_compliance, join_results
+    from ._client import ComplianceClient
+    from ._events import ProgressEvent
+    from ._exceptions import (
+        APIError,
+        AuthenticationError,
+        ComplianceError,
+        ConflictError,
+        DownloadError,
+        DownloadWindowExpiredError,
+        IDColumnTypeError,
+        InputError,
+        JobCancelledError,
+        JobError,
+        JobExpiredError,
+        JobFailedError,
+        JobTimeoutError,
+        LedgerError,
+        MissingTokenError,
+        NotFoundError,
+        RateLimitError,
+        ResultsFormatError,
+        TransferError,
+        UploadError,
+        UploadWindowExpiredError,
+    )
+    from ._jsonl import apply_compliance_jsonl
+    from ._models import Job
+    from ._plots import plot_availability, plot_reasons, plot_redaction_dates, plot_redaction_lag
+    from ._report import ComplianceReport, compliance_report
+    from ._results import read_results
+    from ._snowflake import snowflake_time
+    from .sandbox import Sandbox

@@ -1,0 +1,139 @@
+"""Progress events: how the client and the pipeline tell a display what is happening.
+
+Every long step emits :class:`ProgressEvent` objects to a callback
+(``Callable[[ProgressEvent], None]``). The notebook widget, the terminal lines and
+tests all consume the same events. Events never carry the bearer token; ``job`` is a
+:class:`~compliance_nb.Job`, whose repr masks the signed URLs.
+
+Stages, in the order a job normally passes them::
+
+    creating -> created -> uploading* -> uploaded -> processing* -> downloading* ->
+    downloaded -> joined
+
+plus, at any point, ``waiting`` (a rate limit: ``wait_seconds`` until it resets),
+``retrying`` (a transient error: ``wait_seconds`` until the next try, ``message`` says
+what failed), ``reattached`` (an existing job found in the ledger or by name),
+``cached`` (results reused from the ledger), ``failed`` (``message`` holds the error
+text) and ``cancelled``. Starred stages repeat with updated numbers.
+
+>>> ev = ProgressEvent("uploading", kind="tweets", job_id="1", bytes_done=5, bytes_total=10)
+>>> ev.fraction
+0.5
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ._models import Job
+
+__all__ = ["STAGES", "CancelToken", "ProgressCallback", "ProgressEvent", "Stage", "emit"]
+
+Stage = Literal[
+    "creating",
+    "created",
+    "reattached",
+    "cached",
+    "uploading",
+    "uploaded",
+    "processing",
+    "downloading",
+    "downloaded",
+    "joined",
+    "waiting",
+    "retrying",
+    "failed",
+    "cancelled",
+]
+STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of progress of one job (or, before a job exists, of one kind).
+
+    Attributes:
+        stage: what is happening (see the module docstring).
+        kind: ``"tweets"`` or ``"users"``.
+        job_id: the job's ID once it exists.
+        job_name: the job's name, if any.
+        job: the latest :class:`Job` seen, if any.
+        bytes_done / bytes_total: transfer progress (uploading, downloading).
+        wait_seconds: for ``waiting``/``retrying``, how long until the next try; for
+            ``processing``, how long until the next poll.
+        elapsed_seconds: for ``processing``, time since the upload finished.
+        message: a human-readable sentence (never containing secrets).
+        counts: for ``joined``: ``checked``, ``available`` and one entry per reason.
+        part / parts: when the IDs are split over several jobs, which one this is (1-based).
+    """
+
+    stage: Stage
+    kind: str | None = None
+    job_id: str | None = None
+    job_name: str | None = None
+    job: Job | None = field(default=None, repr=False)
+    bytes_done: int | None = None
+    bytes_total: int | None = None
+    wait_seconds: float | None = None
+    elapsed_seconds: float | None = None
+    message: str | None = None
+    counts: dict[str, int] | None = None
+    part: int | None = None
+    parts: int | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """``bytes_done / bytes_total`` when both are known, else None."""
+        if self.bytes_done is None or not self.bytes_total:
+            return None
+        return min(1.0, self.bytes_done / self.bytes_total)
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def emit(callback: ProgressCallback | None, event: ProgressEvent) -> None:
+    """Send ``event`` to ``callback`` if there is one. A display must never break a job,
+    so exceptions from the callback are logged and swallowed."""
+    if callback is None:
+        return
+    try:
+        callback(event)
+    except Exception:  # pragma: no cover - defensive
+        import logging
+
+        logging.getLogger("compliance_nb").exception("progress callback failed")
+
+
+class CancelToken:
+    """A flag a background run sets to ask the pipeline to stop.
+
+    Long waits (polling, rate-limit sleeps, retry back-off) call :meth:`sleep`, which
+    returns early and raises :class:`~compliance_nb.JobCancelledError` once cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            from ._exceptions import JobCancelledError
+
+            raise JobCancelledError("The run was cancelled.")
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep up to ``seconds``; raise JobCancelledError as soon as cancelled."""
+        if seconds > 0:
+            self._event.wait(seconds)
+        self.raise_if_cancelled()

@@ -1,0 +1,32 @@
+"""Shared fixtures. Every test runs with no bearer token in the environment and with the
+ledger in a temporary folder, so nothing a developer has set up leaks in or gets changed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+_TOKEN_VARS = ("X_BEARER_TOKEN", "TWITTER_BEARER_TOKEN", "BEARER_TOKEN")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    for var in (*_TOKEN_VARS, "COMPLIANCE_NB_API_URL", "COMPLIANCE_NB_SANDBOX"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COMPLIANCE_NB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[object]:
+    """A running sandbox with no processing delay, fresh for each test."""
+    from compliance_nb.sandbox import Sandbox
+
+    with Sandbox(processing_delay=0) as sb:
+        yield sb
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"compliance_nb tests; chromium: {os.path.exists('/usr/bin/chromium')}"
