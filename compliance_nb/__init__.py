@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "snowflake_time": "._snowflake",
     # the local sandbox server
     "Sandbox": ".sandbox",
+    "connect": "._connect",
     # errors
     "ComplianceError": "._exceptions",
     "MissingTokenError": "._exceptions",
@@ -71,7 +72,49 @@ _EXPORTS: dict[str, str] = {
     "LedgerError": "._exceptions",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ComplianceClient",
+    "ComplianceError",
+    "ComplianceReport",
+    "ComplianceRun",
+    "ConflictError",
+    "DownloadError",
+    "DownloadWindowExpiredError",
+    "IDColumnTypeError",
+    "InputError",
+    "Job",
+    "JobCancelledError",
+    "JobError",
+    "JobExpiredError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "LedgerError",
+    "MissingTokenError",
+    "NotFoundError",
+    "ProgressEvent",
+    "RateLimitError",
+    "ResultsFormatError",
+    "Sandbox",
+    "TransferError",
+    "UploadError",
+    "UploadWindowExpiredError",
+    "__version__",
+    "apply_compliance",
+    "apply_compliance_jsonl",
+    "check_compliance",
+    "compliance_report",
+    "connect",
+    "join_results",
+    "plot_availability",
+    "plot_reasons",
+    "plot_redaction_dates",
+    "plot_redaction_lag",
+    "read_results",
+    "snowflake_time",
+    "start_compliance",
+]  # kept equal to _EXPORTS by tests/test_public_api.py
 
 
 def __getattr__(name: str) -> Any:
@@ -92,6 +135,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._background import ComplianceRun, start_compliance
     from ._check import check_compliance, join_results
     from ._client import ComplianceClient
+    from ._connect import connect
     from ._events import ProgressEvent
     from ._exceptions import (
         APIError,

@@ -81,7 +81,9 @@ class MissingTokenError(ComplianceError):
         super().__init__(
             message
             or "No bearer token: pass bearer_token=... to ComplianceClient, or set one of the "
-            "environment variables " + ", ".join(TOKEN_ENV_VARS) + ". Without a token, use the "
+            "environment variables "
+            + ", ".join(TOKEN_ENV_VARS)
+            + ". Without a token, use the "
             "built-in sandbox: `with compliance_nb.Sandbox() as sb: client = sb.client()`."
         )
 
