@@ -1,0 +1,201 @@
+"""``apply_compliance``: bring a dataset into compliance with its results.
+
+* rows whose result asks for removal are dropped: every result line except a geo scrub
+  (``deleted``, ``suspended``, ``protected``, ``deactivated``, ``bounced`` and unknown
+  reasons alike). With ``user_compliance_*`` columns (``check_compliance(...,
+  user_id_column=...)``), rows whose author's result asks for removal are dropped too;
+* rows whose result is a geo scrub (``scrub_geo`` / ``geo_scrubbed``) keep their row but
+  their geo columns are set to null.
+
+Default geo columns (matched case-insensitively, the ID columns and compliance columns
+never count): ``geo``, ``coordinates``, ``place``, ``place_id``, ``lat``, ``lon``,
+``lng``, ``latitude``, ``longitude``, and any name starting with ``geo.``, ``geo_``,
+``coordinates.``, ``place.`` or ``place_`` (flattened API fields such as
+``geo.place_id`` or ``geo_coordinates``). Pass ``geo_columns=[...]`` to choose them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from ._check import DEFAULT_PREFIX, ColumnNames, join_results
+from ._exceptions import InputError
+from ._frames import as_frame, column_values, drop_columns, filter_rows, null_where
+
+__all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
+
+logger = logging.getLogger("compliance_nb")
+
+DEFAULT_GEO_NAMES = frozenset(
+    {"geo", "coordinates", "place", "place_id", "lat", "lon", "lng", "latitude", "longitude"}
+)
+_GEO_PREFIXES = ("geo.", "geo_", "coordinates.", "place.", "place_")
+_GEO_REASONS = ("scrub_geo", "geo_scrubbed")
+
+
+def default_geo_columns(columns: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+    """The columns the default rule treats as geo data.
+
+    >>> default_geo_columns(["id", "text", "geo.place_id", "Latitude", "geography"])
+    ['geo.place_id', 'Latitude']
+    """
+    skip = set(exclude)
+    out = []
+    for c in columns:
+        if c in skip:
+            continue
+        low = c.lower()
+        if low in DEFAULT_GEO_NAMES or low.startswith(_GEO_PREFIXES):
+            out.append(c)
+    return out
+
+
+def _text(frame: Any, name: str) -> pl.Series:
+    values = column_values(frame, name)
+    if isinstance(values, list):
+        values = pl.Series(name, [None if v is None else str(v) for v in values])
+    return values.cast(pl.String)
+
+
+def apply_compliance(
+    df: Any,
+    results: Any = None,
+    *,
+    id_column: str = "id",
+    kind: str = "tweets",
+    geo_columns: Sequence[str] | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    return_summary: bool = False,
+    drop_compliance_columns: bool | None = None,
+) -> Any:
+    """Return ``df`` brought into compliance: removed rows dropped, geo scrubs applied.
+
+    Works on the output of :func:`check_compliance` (``results=None``), or on a plain
+    frame plus ``results`` (a results file path, or a results frame) joined as
+    :func:`join_results` does. ``df`` is never changed; the result has its type, its
+    column order, and (pandas) the index labels of the rows kept.
+
+    Args:
+        df: the dataset.
+        results: None to use the compliance columns already on ``df``; else a results
+            file path or frame.
+        id_column, kind, prefix: as in :func:`check_compliance`.
+        geo_columns: the columns to null for geo scrubs; default: the rule in the module
+            docs.
+        return_summary: also return a summary dict: ``rows_in``, ``rows_out``,
+            ``rows_removed``, ``removed`` ({label: rows}, labels as in
+            ``compliance_status``), ``rows_geo_scrubbed``, ``geo_columns``.
+        drop_compliance_columns: drop the compliance columns from the result. Default:
+            they are dropped when they were joined here from ``results``, and kept when
+            ``df`` already had them.
+
+    The summary is also logged (``logging.getLogger("compliance_nb")``, level INFO).
+
+    Examples:
+        >>> import polars as pl
+        >>> df = pl.DataFrame({"id": ["1", "2", "3"], "geo": ["a", "b", "c"]})
+        >>> res = pl.DataFrame({"id": ["1", "2"], "action": ["delete"] * 2,
+        ...                     "reason": ["deleted", "scrub_geo"]})
+        >>> out, summary = apply_compliance(df, res, return_summary=True)
+        >>> out.rows(), summary["removed"]
+        ([('2', None), ('3', 'c')], {'deleted': 1})
+    """
+    frame = as_frame(df)
+    names = ColumnNames.for_prefix(prefix)
+    joined_here = results is not None
+    if joined_here:
+        frame = as_frame(
+            join_results(frame, results, id_column=id_column, kind=kind, prefix=prefix)
+        )
+    elif names.main["reason"] not in frame.columns and names.main["action"] not in frame.columns:
+        raise InputError(
+            f"The DataFrame has no {names.main['action']!r}/{names.main['reason']!r} columns. "
+            "Run check_compliance first (df.pipe(check_compliance).pipe(apply_compliance)), "
+            "or pass results= (a results file or frame)."
+        )
+    n = len(frame)
+
+    def line(fields: dict[str, str]) -> tuple[pl.Series, pl.Series]:
+        """(has a result line, reason) per row, for the main or the user columns."""
+        present = [fields[f] for f in ("action", "reason") if fields[f] in frame.columns]
+        hit = pl.Series([False] * n, dtype=pl.Boolean)
+        for col in present:
+            hit = hit | _text(frame, col).is_not_null()
+        reason = (
+            _text(frame, fields["reason"])
+            if fields["reason"] in frame.columns
+            else pl.Series([None] * n, dtype=pl.String)
+        )
+        return hit, reason
+
+    m_hit, m_reason = line(names.main)
+    m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
+    labels = (
+        pl.DataFrame({"hit": m_hit, "reason": m_reason, "geo": m_geo})
+        .select(pl.when(pl.col("hit") & ~pl.col("geo")).then(pl.col("reason").fill_null("unknown")))
+        .to_series()
+    )
+    u_geo = pl.Series([False] * n, dtype=pl.Boolean)
+    if any(c in frame.columns for c in names.user.values()):
+        u_hit, u_reason = line(names.user)
+        u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
+        u_label = (
+            pl.DataFrame({"hit": u_hit, "reason": u_reason, "geo": u_geo})
+            .select(
+                pl.when(pl.col("hit") & ~pl.col("geo")).then(
+                    pl.lit("user_") + pl.col("reason").fill_null("unknown")
+                )
+            )
+            .to_series()
+        )
+        labels = labels.fill_null(u_label)
+    remove = labels.is_not_null()
+    scrub = (m_geo | u_geo) & ~remove
+
+    compliance_cols = [*names.main.values(), *names.user.values(), names.compliant, names.status]
+    if geo_columns is None:
+        geo = default_geo_columns(frame.columns, exclude=[id_column, *compliance_cols])
+    else:
+        geo = list(geo_columns)
+        missing = [c for c in geo if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"geo_columns: {', '.join(map(repr, missing))} not in the DataFrame. "
+                f"Available columns: {', '.join(map(repr, frame.columns))}."
+            )
+
+    out = null_where(frame, geo, scrub)
+    out = filter_rows(out, ~remove)
+    drop = joined_here if drop_compliance_columns is None else drop_compliance_columns
+    if drop:
+        out = drop_columns(out, compliance_cols)
+
+    removed = labels.drop_nulls().value_counts(sort=True)
+    summary: dict[str, Any] = {
+        "rows_in": n,
+        "rows_out": len(out),
+        "rows_removed": int(remove.sum()),
+        "removed": {str(k): int(v) for k, v in removed.iter_rows()},
+        "rows_geo_scrubbed": int(scrub.sum()),
+        "geo_columns": geo,
+    }
+    if summary["rows_geo_scrubbed"] and not geo:
+        logger.warning(
+            "%d row(s) need their geo data removed, but no geo columns were found; pass "
+            "geo_columns=[...] to name them.",
+            summary["rows_geo_scrubbed"],
+        )
+    logger.info(
+        "apply_compliance: %d of %d rows removed (%s); geo data removed from %d row(s) in %s",
+        summary["rows_removed"],
+        n,
+        ", ".join(f"{k} {v}" for k, v in summary["removed"].items()) or "none",
+        summary["rows_geo_scrubbed"],
+        ", ".join(geo) or "no columns",
+    )
+    native = out.to_native()
+    return (native, summary) if return_summary else native

@@ -1,0 +1,545 @@
+"""``check_compliance`` and ``join_results``: the DataFrame-level calls.
+
+``check_compliance`` takes a frame with a column of IDs, runs X's batch compliance job(s)
+for the distinct IDs and returns the same frame with the results joined on as new
+columns. ``join_results`` joins a results file you already have (from any tool) the same
+way, without calling the API.
+
+Added columns and how ``prefix=`` names them (``p`` is the prefix, default
+``"compliance_"``)::
+
+    default name              with prefix="p"           meaning
+    compliance_action         p + "action"              the result's action ("delete")
+    compliance_reason         p + "reason"              "deleted", "suspended", ...
+    compliance_created_at     p + "created_at"          when the Tweet/user was created (UTC)
+    compliance_redacted_at    p + "redacted_at"         when the compliance event happened (UTC)
+    user_compliance_*         "user_" + p + ...         the same, for user_id_column=
+    compliant                 p + "compliant"           False: action needed; True: none;
+                                                        null: ID missing (or invalid, coerced)
+    compliance_status         p + "status"              one label per row (check_compliance)
+
+(``compliant`` keeps its short name only with the default prefix.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ._engine import (
+    DEFAULT_MAX_IDS_PER_JOB,
+    DEFAULT_RESUMABLE_THRESHOLD,
+    EngineResult,
+    run_kinds,
+    validate_options,
+)
+from ._events import CancelToken, ProgressEvent, emit
+from ._exceptions import InputError
+from ._frames import add_columns, as_frame, column_values, is_path, require_columns, to_polars
+from ._ids import ParsedIds, check_kind, parse_ids, unique_ids
+from ._results import RESULTS_SCHEMA, collapse_results, read_results
+
+if TYPE_CHECKING:
+    from ._client import ComplianceClient
+
+__all__ = ["ColumnNames", "check_compliance", "join_results"]
+
+DEFAULT_PREFIX = "compliance_"
+_GEO_REASONS = ("scrub_geo", "geo_scrubbed")
+_UTC = pl.Datetime("us", "UTC")
+_RESULT_FIELDS = ("action", "reason", "created_at", "redacted_at")
+
+
+@dataclass(frozen=True)
+class ColumnNames:
+    """The names of the columns ``check_compliance`` adds, for a given prefix.
+
+    >>> ColumnNames.for_prefix("cx_").compliant, ColumnNames.for_prefix("cx_").user["reason"]
+    ('cx_compliant', 'user_cx_reason')
+    >>> ColumnNames.for_prefix().compliant
+    'compliant'
+    """
+
+    main: dict[str, str]
+    user: dict[str, str]
+    compliant: str
+    status: str
+
+    @classmethod
+    def for_prefix(cls, prefix: str = DEFAULT_PREFIX) -> ColumnNames:
+        if not isinstance(prefix, str) or not prefix:
+            raise InputError(f"prefix={prefix!r}: give a non-empty string, e.g. 'compliance_'.")
+        return cls(
+            main={f: prefix + f for f in _RESULT_FIELDS},
+            user={f: "user_" + prefix + f for f in _RESULT_FIELDS},
+            compliant="compliant" if prefix == DEFAULT_PREFIX else prefix + "compliant",
+            status=prefix + "status",
+        )
+
+    def added(self, with_user: bool) -> list[str]:
+        """Every name added, in column order."""
+        names = list(self.main.values())
+        if with_user:
+            names += list(self.user.values())
+        return [*names, self.compliant, self.status]
+
+
+def _check_clashes(columns: list[str], names: ColumnNames, with_user: bool) -> None:
+    clashes = [n for n in names.added(with_user) if n in columns]
+    if clashes:
+        raise InputError(
+            f"The DataFrame already has column(s) {', '.join(map(repr, clashes))}, which "
+            "check_compliance would add. Drop or rename them (e.g. the output of an earlier "
+            "check), or pass prefix='...' to choose other names: prefix='p' adds p+'action', "
+            "p+'reason', p+'created_at', p+'redacted_at', p+'compliant', p+'status' (and "
+            "'user_'+p+... with user_id_column=)."
+        )
+
+
+# -- the join -------------------------------------------------------------------------------
+
+
+def _keyed(results: pl.DataFrame) -> pl.DataFrame:
+    """Collapsed results keyed by UInt64 ``__key`` (one row per key) plus a ``__hit`` flag."""
+    out = (
+        results.select(
+            pl.col("id")
+            .cast(pl.String)
+            .str.strip_chars()
+            .cast(pl.UInt64, strict=False)
+            .alias("__key"),
+            *[pl.col(f) for f in _RESULT_FIELDS],
+        )
+        .drop_nulls("__key")
+        .unique("__key", keep="first", maintain_order=True)
+        .with_columns(pl.lit(True).alias("__hit"))
+    )
+    return out
+
+
+def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str) -> pl.DataFrame:
+    """One row per key (same order, same length): the result fields, or nulls."""
+    left = pl.DataFrame({"__key": keys.cast(pl.UInt64)}).with_row_index("__row")
+    joined = (
+        left.join(_keyed(results), on="__key", how="left", maintain_order="left")
+        .sort("__row")
+        .select(
+            pl.col("action").cast(pl.String).alias(f"{tag}action"),
+            pl.col("reason").cast(pl.String).alias(f"{tag}reason"),
+            pl.col("created_at").cast(_UTC).alias(f"{tag}created_at"),
+            pl.col("redacted_at").cast(_UTC).alias(f"{tag}redacted_at"),
+            pl.col("__hit").fill_null(False).alias(f"{tag}hit"),
+            pl.col("__key").is_not_null().alias(f"{tag}present"),
+        )
+    )
+    if joined.height != len(keys):  # pragma: no cover - the right side is unique
+        raise AssertionError(f"join changed the row count: {len(keys)} -> {joined.height}")
+    return joined
+
+
+def _label(reason: pl.Expr) -> pl.Expr:
+    """A reason -> its status label (geo scrubs -> ``geo_scrubbed``; unknown -> itself)."""
+    return (
+        pl.when(reason.is_in(_GEO_REASONS))
+        .then(pl.lit("geo_scrubbed"))
+        .otherwise(reason.fill_null("unknown"))
+    )
+
+
+def _status_columns(
+    main: pl.DataFrame, user: pl.DataFrame | None, names: ColumnNames
+) -> pl.DataFrame:
+    """Build the added columns from the per-row lookups (tags ``m_`` and ``u_``)."""
+    frame = main if user is None else pl.concat([main, user], how="horizontal")
+    m_geo = pl.col("m_reason").is_in(_GEO_REASONS).fill_null(False)
+    m_removal = pl.col("m_hit") & ~m_geo
+    if user is None:
+        status = (
+            pl.when(~pl.col("m_present"))
+            .then(None)
+            .when(m_removal)
+            .then(_label(pl.col("m_reason")))
+            .when(m_geo)
+            .then(pl.lit("geo_scrubbed"))
+            .otherwise(pl.lit("available"))
+        )
+        compliant = pl.when(pl.col("m_present")).then(~pl.col("m_hit"))
+    else:
+        u_geo = pl.col("u_reason").is_in(_GEO_REASONS).fill_null(False)
+        u_removal = pl.col("u_hit") & ~u_geo
+        status = (
+            pl.when(~pl.col("m_present"))
+            .then(None)
+            .when(m_removal)
+            .then(_label(pl.col("m_reason")))
+            .when(u_removal)
+            .then(pl.lit("user_") + pl.col("u_reason").fill_null("unknown"))
+            .when(m_geo | u_geo)
+            .then(pl.lit("geo_scrubbed"))
+            .otherwise(pl.lit("available"))
+        )
+        compliant = pl.when(pl.col("m_present")).then(~(pl.col("m_hit") | pl.col("u_hit")))
+    selected = [pl.col(f"m_{f}").alias(names.main[f]) for f in _RESULT_FIELDS]
+    if user is not None:
+        selected += [pl.col(f"u_{f}").alias(names.user[f]) for f in _RESULT_FIELDS]
+    selected += [
+        compliant.cast(pl.Boolean).alias(names.compliant),
+        status.cast(pl.String).alias(names.status),
+    ]
+    return frame.select(selected)
+
+
+def build_columns(
+    row_ids: pl.Series,
+    results: pl.DataFrame,
+    *,
+    names: ColumnNames,
+    user_row_ids: pl.Series | None = None,
+    user_results: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The added columns, one row per input row, from per-row UInt64 IDs (null: no ID)
+    and collapsed results frames. Pure polars; no API access."""
+    main = _lookup(row_ids, results, "m_")
+    user = None
+    if user_row_ids is not None:
+        user = _lookup(
+            user_row_ids,
+            user_results if user_results is not None else pl.DataFrame(schema=RESULTS_SCHEMA),
+            "u_",
+        )
+    return _status_columns(main, user, names)
+
+
+# -- results given by the user ----------------------------------------------------------
+
+
+def results_frame(results: Any) -> pl.DataFrame:
+    """A results file path (JSON lines, or ``.parquet``) or a results frame (polars,
+    pandas, ...) -> a results frame with the standard columns and dtypes (not collapsed).
+
+    Frames need an ``id`` column (text or integer; never float); ``action``, ``reason``,
+    ``created_at`` and ``redacted_at`` are taken when present (timestamps as datetimes or
+    ISO 8601 text).
+    """
+    if is_path(results):
+        if str(results).lower().endswith(".parquet"):
+            frame = pl.read_parquet(results)
+        else:
+            return read_results(results)
+    else:
+        frame = to_polars(results)
+    if "id" not in frame.columns:
+        raise InputError(
+            f"The results have no 'id' column (columns: {', '.join(frame.columns)}). "
+            "Expected the columns of a results file: id, action, reason, created_at, "
+            "redacted_at."
+        )
+    id_dtype = frame.schema["id"]
+    if id_dtype.is_float():
+        raise InputError(
+            "The results' 'id' column is float, which cannot hold IDs exactly; read it as text."
+        )
+    out = [pl.col("id").cast(pl.String).alias("id")]
+    for f in ("action", "reason"):
+        out.append(
+            pl.col(f).cast(pl.String) if f in frame.columns else pl.lit(None, pl.String).alias(f)
+        )
+    for f in ("created_at", "redacted_at"):
+        if f not in frame.columns:
+            out.append(pl.lit(None, _UTC).alias(f))
+        elif frame.schema[f] == pl.String:
+            out.append(
+                pl.col(f)
+                .str.to_datetime(
+                    "%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False
+                )
+                .alias(f)
+            )
+        elif isinstance(frame.schema[f], pl.Datetime):
+            col = pl.col(f)
+            if frame.schema[f].time_zone is None:  # type: ignore[attr-defined]
+                col = col.dt.replace_time_zone("UTC")
+            out.append(col.dt.convert_time_zone("UTC").dt.cast_time_unit("us").alias(f))
+        else:
+            out.append(pl.col(f).cast(_UTC).alias(f))
+    return frame.select(out)
+
+
+# -- public calls ---------------------------------------------------------------------------
+
+
+def _parse_column(frame: Any, column: str, errors: str, label: str) -> ParsedIds:
+    return parse_ids(
+        column_values(frame, column),
+        column=column,
+        errors=errors,  # type: ignore[arg-type]
+        kind_label=label,
+    )
+
+
+def join_results(
+    df: Any,
+    results: Any,
+    *,
+    id_column: str = "id",
+    kind: str = "tweets",
+    prefix: str = DEFAULT_PREFIX,
+    errors: str = "raise",
+) -> Any:
+    """Join compliance results you already have onto ``df``; no API access.
+
+    ``results`` is a results file (JSON lines as downloaded from a job, by any tool; or a
+    ``.parquet`` copy) or a results frame (polars or pandas; columns ``id``, ``action``,
+    ``reason``, ``created_at``, ``redacted_at``). Several lines for one ID are collapsed
+    as in :func:`check_compliance`. The columns added, the ID rules and ``errors=`` are
+    those of :func:`check_compliance` (without the ``user_`` columns).
+
+    Examples:
+        >>> import polars as pl
+        >>> res = pl.DataFrame({"id": ["20"], "action": ["delete"], "reason": ["deleted"]})
+        >>> out = join_results(pl.DataFrame({"id": [20, 21]}), res)
+        >>> out["compliance_status"].to_list(), out["compliant"].to_list()
+        (['deleted', 'available'], [False, True])
+    """
+    check_kind(kind)
+    frame = as_frame(df)
+    require_columns(frame, id_column)
+    names = ColumnNames.for_prefix(prefix)
+    _check_clashes(frame.columns, names, with_user=False)
+    label = "Tweet ID" if kind == "tweets" else "user ID"
+    parsed = _parse_column(frame, id_column, errors, label)
+    collapsed = collapse_results(results_frame(results))
+    columns = build_columns(parsed.ids, collapsed, names=names)
+    return add_columns(frame, columns).to_native()
+
+
+def check_compliance(
+    df: Any,
+    id_column: str = "id",
+    kind: str = "tweets",
+    *,
+    user_id_column: str | None = None,
+    client: ComplianceClient | None = None,
+    name: str | None = None,
+    progress: Any = "auto",
+    cache: bool = True,
+    max_age: timedelta | float | None = None,
+    errors: str = "raise",
+    prefix: str = DEFAULT_PREFIX,
+    max_ids_per_job: int = DEFAULT_MAX_IDS_PER_JOB,
+    resumable_threshold: int = DEFAULT_RESUMABLE_THRESHOLD,
+    ledger_path: Any = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Check the IDs in one column against X's batch compliance API; join the results on.
+
+    Use it with ``DataFrame.pipe``::
+
+        checked = df.pipe(check_compliance)                        # Tweet IDs in "id"
+        checked = df.pipe(check_compliance, id_column="author_id", kind="users")
+        checked = df.pipe(check_compliance, user_id_column="author_id")  # both at once
+
+    Returns the same type as ``df`` (pandas, polars, or another eager frame narwhals
+    supports), with the same rows in the same order, the pandas index kept and the
+    original columns untouched; ``df`` itself is not changed. Added columns (see the
+    module docs for how ``prefix=`` names them):
+
+    - ``compliance_action``, ``compliance_reason`` (text), ``compliance_created_at``,
+      ``compliance_redacted_at`` (UTC datetimes): the result line for the row's ID, null
+      when there is none (the ID needs no action);
+    - ``compliant``: False where a result line asks for action, True where there is none,
+      null where the ID was null (or invalid, with ``errors="coerce"``);
+    - ``compliance_status``: one label per row: ``available``, or the reason
+      (``deleted``, ``protected``, ``suspended``, ``bounced``, ``deactivated``; geo
+      scrubs (``scrub_geo``/``geo_scrubbed``) are ``geo_scrubbed``; unknown reasons
+      appear as they are); null where the ID is null;
+    - with ``user_id_column=``: ``user_compliance_action`` ... ``_redacted_at`` from a
+      users job run at the same time; ``compliant`` is False when either job asks for
+      action; ``compliance_status`` merges both, by precedence: a Tweet-level removal
+      reason > a user-level reason (``user_deleted``, ``user_suspended``,
+      ``user_protected``, ``user_deactivated``, ``user_<other>``) > ``geo_scrubbed`` >
+      ``available``. A Tweet whose author is gone is not available even when the Tweets
+      job says nothing about it.
+
+    Several result lines for one ID collapse to one: the most severe reason wins
+    (``deleted`` > ``suspended`` > ``deactivated`` > ``protected`` > ``bounced`` >
+    unknown reasons > ``scrub_geo``/``geo_scrubbed``); among lines with that reason the
+    earliest ``redacted_at`` (a missing one counts as latest); ``created_at`` is the
+    earliest non-null one seen for the ID.
+
+    IDs: integer columns (int64, UInt64, nullable) or text columns (pandas ``object``,
+    ``str``, ``string[pyarrow]``; polars ``String``). Text is stripped of surrounding
+    whitespace and must then be 1-19 digits; valid IDs are 1 to 2**63-1. Float columns are
+    refused (:class:`~compliance_nb.IDColumnTypeError`): IDs above 2**53 are already
+    corrupted in a float. IDs never pass through a float; they are sent as decimal text.
+    Nulls are not sent; duplicates are sent once and every row gets the result. An empty
+    frame, or one with only null IDs, gets the new columns and starts no job. All input is
+    validated before any request.
+
+    Args:
+        df: the frame.
+        id_column: the column of IDs (default ``"id"``).
+        kind: ``"tweets"`` (default) or ``"users"``.
+        user_id_column: with ``kind="tweets"``, a column of the Tweets' author IDs: a users
+            job runs at the same time and its results are joined as ``user_compliance_*``.
+        client: a :class:`~compliance_nb.ComplianceClient`; default: one from the
+            environment (bearer token in ``X_BEARER_TOKEN``, ``TWITTER_BEARER_TOKEN`` or
+            ``BEARER_TOKEN``).
+        name: a job name (at most 64 characters).
+        progress: ``"auto"`` (widget in a notebook, else lines on stderr), ``False``, or a
+            callable receiving :class:`~compliance_nb.ProgressEvent`.
+        cache: reuse results this machine downloaded for the same IDs within ``max_age``
+            (default 7 days). ``False`` always starts a new job (a job still running for
+            the same IDs is reattached, not duplicated).
+        max_age: ``datetime.timedelta`` or seconds.
+        errors: ``"raise"`` (default) on invalid IDs, or ``"coerce"``: those rows get null
+            results and ``compliant`` null, with a warning that counts them.
+        prefix: the prefix of the added columns (default ``"compliance_"``):
+            ``prefix="p"`` adds ``p+"action"``, ``p+"reason"``, ``p+"created_at"``,
+            ``p+"redacted_at"``, ``p+"compliant"`` (``compliant`` for the default
+            prefix), ``p+"status"``, and ``"user_"+p+...`` for the users job.
+        max_ids_per_job: more distinct IDs than this (default 25 million) are split over
+            several jobs, run one after another; the results are combined.
+        resumable_threshold: upload files larger than this (bytes; default 64 MiB) use a
+            resumable upload.
+        ledger_path: the job ledger file (default: in ``$COMPLIANCE_NB_CACHE_DIR`` or the
+            user cache folder). A second call for the same IDs reattaches to a job that is
+            still running instead of starting another.
+        cancel: a :class:`~compliance_nb.CancelToken` to stop waiting.
+
+    Raises:
+        InputError: a missing column, unknown kind, invalid IDs, clashing column names.
+        IDColumnTypeError: a float (or other unusable) ID column.
+        MissingTokenError: no client and no token in the environment.
+        ConflictError: another job of this type, not started by this machine for these
+            IDs, is running.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from compliance_nb import Sandbox, check_compliance
+        >>> df = pd.DataFrame({"id": ["1800000000000000001", "20"]})
+        >>> with Sandbox() as sb:  # doctest: +SKIP
+        ...     checked = df.pipe(check_compliance, client=sb.client(), progress=False)
+    """
+    # ---- validate everything before any request
+    check_kind(kind)
+    frame = as_frame(df)
+    if user_id_column is not None and kind != "tweets":
+        raise InputError(
+            "user_id_column= goes with kind='tweets' (a Tweet ID column plus its authors' "
+            f"user IDs); got kind={kind!r}."
+        )
+    require_columns(frame, id_column, *([user_id_column] if user_id_column else []))
+    names = ColumnNames.for_prefix(prefix)
+    with_user = user_id_column is not None
+    _check_clashes(frame.columns, names, with_user)
+    if name is not None and (not isinstance(name, str) or len(name) > 64):
+        raise InputError(f"name={name!r}: a job name is text of at most 64 characters.")
+    validate_options(max_ids_per_job, resumable_threshold, max_age)
+    label = "Tweet ID" if kind == "tweets" else "user ID"
+    parsed = _parse_column(frame, id_column, errors, label)
+    user_parsed = (
+        _parse_column(frame, user_id_column, errors, "user ID") if user_id_column else None
+    )
+    ids_by_kind: dict[str, pl.Series] = {kind: unique_ids(parsed.ids)}
+    if user_parsed is not None:
+        ids_by_kind["users"] = unique_ids(user_parsed.ids)
+    ids_by_kind = {k: v for k, v in ids_by_kind.items() if len(v)}
+
+    # ---- run the jobs
+    engine: dict[str, EngineResult] = {}
+    used_client = client
+    if ids_by_kind:
+        from ._ledger import Ledger
+        from ._progress import resolve_progress
+
+        if used_client is None:
+            from ._client import ComplianceClient
+
+            used_client = ComplianceClient()
+            if not used_client.has_token:
+                from ._exceptions import MissingTokenError
+
+                raise MissingTokenError()
+        ledger = Ledger(ledger_path)
+        reporter = resolve_progress(progress)
+        try:
+            engine = run_kinds(
+                ids_by_kind,
+                client=used_client,
+                name=name,
+                progress=reporter,
+                cache=cache,
+                max_age=max_age,
+                max_ids_per_job=max_ids_per_job,
+                resumable_threshold=resumable_threshold,
+                ledger=ledger,
+                cancel=cancel,
+            )
+            for k, res in engine.items():
+                emit(
+                    reporter,
+                    ProgressEvent(
+                        "joined",
+                        kind=k,
+                        job_id=res.jobs[-1].id if res.jobs else None,
+                        counts=res.counts,
+                        message=_counts_message(res.counts),
+                    ),
+                )
+        except BaseException as exc:
+            if reporter is not None:
+                reporter.close(exc)
+            raise
+        if reporter is not None:
+            reporter.close(None)
+
+    # ---- join back
+    empty = pl.DataFrame(schema=RESULTS_SCHEMA)
+    main_results = engine[kind].results if kind in engine else empty
+    columns = build_columns(
+        parsed.ids,
+        main_results,
+        names=names,
+        user_row_ids=user_parsed.ids if user_parsed is not None else None,
+        user_results=engine["users"].results if "users" in engine else empty,
+    )
+    out = add_columns(frame, columns).to_native()
+    _remember(out, engine, used_client, id_column, user_id_column, prefix)
+    return out
+
+
+def _counts_message(counts: Mapping[str, int]) -> str:
+    rest = ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("checked", "available"))
+    return f"{counts['checked']} checked, {counts['available']} available" + (
+        f", {rest}" if rest else ""
+    )
+
+
+def _remember(
+    out: Any,
+    engine: Mapping[str, EngineResult],
+    client: Any,
+    id_column: str,
+    user_id_column: str | None,
+    prefix: str,
+) -> None:
+    try:
+        from ._runinfo import RunInfo, remember
+    except ImportError:  # pragma: no cover - the report feature is optional
+        return
+    info = RunInfo(
+        kinds=tuple(engine),
+        job_ids={k: tuple(j.id for j in r.jobs) for k, r in engine.items()},
+        api_url=getattr(client, "base_url", None),
+        sandbox=bool(getattr(client, "is_sandbox", False)),
+        from_cache={k: r.from_cache for k, r in engine.items()},
+        id_column=id_column,
+        user_id_column=user_id_column,
+        prefix=prefix,
+    )
+    remember(out, info)

@@ -1,0 +1,541 @@
+"""Runs the compliance jobs for one set of IDs of one kind: ledger, splitting, reattach, cache.
+
+:func:`run_compliance_ids` is the one entry point for a kind; :func:`run_kinds` runs
+several kinds at the same time (one thread each: the API allows one running job per
+type, so a Tweets job and a users job can run side by side).
+
+For each part of the IDs (see ``max_ids_per_job``), in this order:
+
+1. **cached**: results of a job for exactly these IDs (same fingerprint: IDs, kind and
+   API URL) are in the ledger and younger than ``max_age`` (default 7 days, counted from
+   the job's creation) -> reused, no request at all (unless ``cache=False``);
+2. **reattached**: a job for these IDs is in the ledger and the API says it is still
+   usable -> ``created`` with its upload window open: upload again; ``in_progress``: wait;
+   ``complete``: download. ``failed``/``expired`` jobs are noted and skipped;
+3. otherwise a new job: created (``resumable=True`` when the upload file is larger than
+   ``resumable_threshold`` bytes), recorded in the ledger at once (so a kernel killed
+   mid-job can reattach), uploaded, waited for, downloaded, stored as Parquet.
+
+If the API refuses a new job because one of this type is running (:class:`ConflictError`),
+that job is reattached when the ledger says it holds the same IDs; otherwise the error
+names the blocking job and how to cancel it.
+
+>>> import polars as pl
+>>> summarise(pl.DataFrame({"id": ["1"], "reason": ["deleted"]}), 3)
+{'checked': 3, 'available': 2, 'deleted': 1}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ._events import CancelToken, ProgressEvent, emit
+from ._exceptions import (
+    ConflictError,
+    InputError,
+    JobCancelledError,
+    JobExpiredError,
+    JobFailedError,
+    NotFoundError,
+)
+from ._ids import check_kind, fingerprint, normalise_base_url, write_id_file
+from ._ledger import Ledger, LedgerRecord
+from ._models import Job
+from ._results import RESULTS_SCHEMA, collapse_results, read_results
+
+if TYPE_CHECKING:
+    from ._client import ComplianceClient
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "DEFAULT_MAX_IDS_PER_JOB",
+    "DEFAULT_RESUMABLE_THRESHOLD",
+    "EngineResult",
+    "run_compliance_ids",
+    "run_kinds",
+    "summarise",
+    "validate_options",
+]
+
+#: IDs per job before the set is split over several jobs (run one after another). The API
+#: documents no maximum; 25 million IDs make an upload file of about 500 MB.
+DEFAULT_MAX_IDS_PER_JOB = 25_000_000
+#: Upload files larger than this (bytes) use a resumable upload: 64 MiB.
+DEFAULT_RESUMABLE_THRESHOLD = 64 * 1024 * 1024
+#: Stored results older than this (from the job's creation) are not reused: 7 days, the
+#: API's download window.
+DEFAULT_MAX_AGE = timedelta(days=7)
+
+_JOB_NAME_MAX = 64
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What :func:`run_compliance_ids` returns.
+
+    Attributes:
+        results: the collapsed results (one row per ID that needs action), a polars frame
+            with the results-frame columns: ``id`` as **String** (decimal), ``action``,
+            ``reason``, ``created_at``, ``redacted_at``.
+        jobs: the jobs whose results were used, in part order (cached parts included, as
+            recorded: their ``Job`` has the ledger's ID, kind, status and timestamps).
+        from_cache: True when every part came from stored results (no request made).
+        n_checked: how many distinct IDs were checked.
+    """
+
+    results: pl.DataFrame
+    jobs: list[Job] = field(default_factory=list)
+    from_cache: bool = False
+    n_checked: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``checked``, ``available`` (no result line) and one entry per reason."""
+        return summarise(self.results, self.n_checked)
+
+
+def summarise(results: pl.DataFrame, n_checked: int) -> dict[str, int]:
+    """Counts for a ``joined`` event: checked, available and one entry per reason."""
+    counts = {"checked": n_checked, "available": n_checked - results.height}
+    if results.height:
+        reasons = results["reason"].fill_null("unknown").value_counts(sort=True)
+        for reason, n in reasons.iter_rows():
+            counts[str(reason)] = counts.get(str(reason), 0) + int(n)
+    return counts
+
+
+def _max_age(value: timedelta | float | int | None) -> timedelta:
+    if value is None:
+        return DEFAULT_MAX_AGE
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=float(value))
+    raise InputError(f"max_age={value!r}: give a datetime.timedelta or a number of seconds.")
+
+
+def validate_options(max_ids_per_job: Any, resumable_threshold: Any, max_age: Any) -> timedelta:
+    """Check the tuning arguments (before anything is sent); return ``max_age`` as a
+    timedelta."""
+    if isinstance(max_ids_per_job, bool) or not isinstance(max_ids_per_job, int):
+        raise InputError(f"max_ids_per_job={max_ids_per_job!r}: give a positive integer.")
+    if max_ids_per_job < 1:
+        raise InputError(f"max_ids_per_job={max_ids_per_job!r}: give a positive integer.")
+    if (
+        isinstance(resumable_threshold, bool)
+        or not isinstance(resumable_threshold, int)
+        or resumable_threshold < 0
+    ):
+        raise InputError(
+            f"resumable_threshold={resumable_threshold!r}: give a number of bytes (int >= 0)."
+        )
+    return _max_age(max_age)
+
+
+def _check_ids(ids: pl.Series) -> pl.Series:
+    if not isinstance(ids, pl.Series):
+        raise InputError("ids must be a polars Series of UInt64 IDs.")
+    if len(ids) == 0:
+        return pl.Series("id", [], dtype=pl.UInt64)
+    if ids.dtype != pl.UInt64:
+        raise InputError(f"ids must be a polars UInt64 Series, not {ids.dtype}.")
+    if ids.null_count():
+        raise InputError("ids must not contain nulls.")
+    return ids.unique().sort()
+
+
+def _part_name(name: str | None, part: int, parts: int) -> str | None:
+    if name is None or parts == 1:
+        return name
+    suffix = f" ({part}/{parts})"
+    return name[: _JOB_NAME_MAX - len(suffix)] + suffix
+
+
+def _empty_results() -> pl.DataFrame:
+    return pl.DataFrame(schema=RESULTS_SCHEMA)
+
+
+class _Part:
+    """Runs one part: state shared by the steps below (kept out of the public API)."""
+
+    def __init__(
+        self,
+        ids: pl.Series,
+        kind: str,
+        *,
+        client: ComplianceClient,
+        ledger: Ledger,
+        name: str | None,
+        part: int,
+        parts: int,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+        resumable_threshold: int,
+    ) -> None:
+        self.ids = ids
+        self.kind = kind
+        self.client = client
+        self.ledger = ledger
+        self.name = name
+        self.part = part
+        self.parts = parts
+        self.progress = progress
+        self.cancel = cancel
+        self.resumable_threshold = resumable_threshold
+        self.base_url = normalise_base_url(client.base_url)
+        self.fingerprint = fingerprint(ids, kind, self.base_url)
+        self._tmp = tempfile.TemporaryDirectory(prefix="compliance_nb_")
+        self.workdir = Path(self._tmp.name)
+        self._id_file: Path | None = None
+
+    # -- events ---------------------------------------------------------------------------
+    def emit(self, stage: str, job: Job | None = None, **kw: Any) -> None:
+        emit(
+            self.progress,
+            ProgressEvent(
+                stage,  # type: ignore[arg-type]
+                kind=self.kind,
+                job_id=job.id if job else kw.pop("job_id", None),
+                job_name=job.name if job else self.name,
+                job=job,
+                part=self.part if self.parts > 1 else None,
+                parts=self.parts if self.parts > 1 else None,
+                **kw,
+            ),
+        )
+
+    def _forward(self, event: Any) -> None:
+        """Pass the client's own events on, tagged with part/parts."""
+        if isinstance(event, ProgressEvent):
+            if self.parts > 1 and event.part is None:
+                event = dataclasses.replace(event, part=self.part, parts=self.parts)
+            emit(self.progress, event)
+        elif isinstance(event, Job):
+            self.emit("processing", event)
+
+    # -- steps ----------------------------------------------------------------------------
+    def id_file(self) -> Path:
+        if self._id_file is None:
+            path = self.workdir / f"{self.kind}_ids.txt"
+            write_id_file(self.ids, path)
+            self._id_file = path
+        return self._id_file
+
+    def cached(self, max_age: timedelta) -> tuple[Job, pl.DataFrame] | None:
+        now = datetime.now(timezone.utc)
+        for rec in self.ledger.find(self.fingerprint):
+            if rec.status != "complete" or not rec.has_results:
+                continue
+            born = rec.created_at or rec.downloaded_at or rec.recorded_at
+            if now - born > max_age:
+                continue
+            try:
+                results = self.ledger.load_results(rec)
+            except Exception:
+                continue
+            job = _job_from_record(rec)
+            self.emit(
+                "cached",
+                job,
+                message=f"results of job {rec.job_id} from {born:%Y-%m-%d %H:%M} UTC reused",
+            )
+            return job, results
+        return None
+
+    def reattach(self) -> tuple[Job, pl.DataFrame] | None:
+        for rec in self.ledger.find(self.fingerprint):
+            if rec.status in ("failed", "expired", "gone") or rec.has_results:
+                continue
+            try:
+                job = self.client.get_job(rec.job_id)
+            except NotFoundError:
+                self.ledger.update_status(rec.job_id, "gone")
+                continue
+            outcome = self.resume(job, rec)
+            if outcome is not None:
+                return outcome
+        return None
+
+    def resume(self, job: Job, rec: LedgerRecord | None = None) -> tuple[Job, pl.DataFrame] | None:
+        """Carry on with an existing job; None when it cannot be used any more."""
+        if job.status == "created" and job.upload_expired:
+            self.ledger.update_status(job.id, "expired")
+            return None
+        if job.status == "complete" and job.download_expired:
+            self.ledger.update_status(job.id, "expired")
+            return None
+        if job.status not in ("created", "in_progress", "complete"):
+            self.ledger.update_status(job.id, job.status, error=job.error)
+            return None
+        self.ledger.update_status(job.id, job.status)
+        self.emit("reattached", job, message=f"reattached to job {job.id} ({job.status})")
+        if job.status == "created":
+            job = self.upload(job)
+        return self.finish(job)
+
+    def create(self) -> tuple[Job, pl.DataFrame]:
+        size = self.id_file().stat().st_size
+        resumable = size > self.resumable_threshold
+        try:  # the client emits "creating" and "created"
+            job = self.client.create_job(
+                self.kind, name=self.name, resumable=resumable, progress=self._forward
+            )
+        except ConflictError as exc:
+            outcome = self.on_conflict(exc)
+            if outcome is None:
+                raise
+            return outcome
+        self.ledger.record_job(
+            job,
+            fingerprint=self.fingerprint,
+            kind=self.kind,
+            base_url=self.base_url,
+            part=self.part,
+            parts=self.parts,
+            n_ids=len(self.ids),
+        )
+        job = self.upload(job)
+        return self.finish(job)
+
+    def on_conflict(self, exc: ConflictError) -> tuple[Job, pl.DataFrame] | None:
+        running: list[Job] = []
+        for status in ("in_progress", "created"):
+            try:
+                running.extend(self.client.list_jobs(self.kind, status=status))
+            except Exception:  # the listing is only for a better message
+                break
+        for job in running:
+            rec = self.ledger.get(job.id)
+            if rec is not None and rec.fingerprint == self.fingerprint:
+                outcome = self.resume(job, rec)
+                if outcome is not None:
+                    return outcome
+        blocking = [j.id for j in running if j.status in ("created", "in_progress")]
+        which = f"job {blocking[0]}" if blocking else "another job"
+        job_id = blocking[0] if blocking else "JOB_ID"
+        raise ConflictError(
+            f"The API allows one running {self.kind} job at a time, and {which} is running "
+            f"for other IDs. Wait for it to finish, or cancel it: "
+            f"ComplianceClient().cancel_job({job_id!r}) or `compliance-nb jobs cancel {job_id}`.",
+            status=exc.status,
+            type=exc.type,
+            title=exc.title,
+            detail=exc.detail,
+        ) from exc
+
+    def upload(self, job: Job) -> Job:
+        self.client.upload(job, self.id_file(), progress=self._forward, cancel=self.cancel)
+        self.ledger.update_status(job.id, "in_progress")
+        return job
+
+    def finish(self, job: Job) -> tuple[Job, pl.DataFrame]:
+        if job.status != "complete":
+            try:
+                job = self.client.wait(job, on_update=self._forward, cancel=self.cancel)
+            except (JobFailedError, JobExpiredError) as exc:
+                status = "failed" if isinstance(exc, JobFailedError) else "expired"
+                self.ledger.update_status(job.id, status, error=str(exc))
+                raise
+            self.ledger.update_status(job.id, "complete")  # results not stored yet
+        path = self.client.download(
+            job, dest=self.workdir / f"{job.id}.json", progress=self._forward, cancel=self.cancel
+        )
+        results = read_results(path)
+        self.ledger.store_results(job.id, results)
+        return job, results
+
+    def run(self, *, cache: bool, max_age: timedelta) -> tuple[Job, pl.DataFrame, bool]:
+        try:
+            if cache:
+                hit = self.cached(max_age)
+                if hit is not None:
+                    return hit[0], hit[1], True
+            outcome = self.reattach() or self.create()
+            return outcome[0], outcome[1], False
+        finally:
+            self._tmp.cleanup()
+
+
+def _job_from_record(rec: LedgerRecord) -> Job:
+    return Job(
+        id=rec.job_id,
+        type=rec.kind,
+        status=rec.status,
+        created_at=rec.created_at,
+        upload_expires_at=rec.upload_expires_at,
+        download_expires_at=rec.download_expires_at,
+        name=rec.name,
+    )
+
+
+def run_compliance_ids(
+    ids: pl.Series,
+    kind: str,
+    *,
+    client: ComplianceClient,
+    name: str | None = None,
+    progress: ProgressCallback | None = None,
+    cache: bool = True,
+    max_age: timedelta | float | None = None,
+    max_ids_per_job: int = DEFAULT_MAX_IDS_PER_JOB,
+    resumable_threshold: int = DEFAULT_RESUMABLE_THRESHOLD,
+    ledger: Ledger | None = None,
+    cancel: CancelToken | None = None,
+) -> EngineResult:
+    """Check a set of IDs of one kind; return the collapsed results.
+
+    Args:
+        ids: polars ``UInt64`` Series of distinct, non-null IDs (duplicates are dropped).
+        kind: ``"tweets"`` or ``"users"``.
+        client: the :class:`~compliance_nb.ComplianceClient` to use.
+        name: job name (parts get `` (i/n)`` appended).
+        progress: a callable receiving :class:`~compliance_nb.ProgressEvent`.
+        cache: reuse stored results younger than ``max_age`` (default True). Running
+            jobs for the same IDs are reattached either way.
+        max_age: ``timedelta`` or seconds; default 7 days.
+        max_ids_per_job: split larger sets into jobs of at most this many IDs, run one
+            after another.
+        resumable_threshold: upload files larger than this many bytes use resumable upload.
+        ledger: the :class:`~compliance_nb._ledger.Ledger`; default the one in the cache dir.
+        cancel: a :class:`~compliance_nb.CancelToken` to stop waiting.
+
+    Returns:
+        :class:`EngineResult` (``results.id`` is String).
+
+    >>> import polars as pl
+    >>> from compliance_nb.sandbox import Sandbox
+    >>> with Sandbox() as sb:  # doctest: +SKIP
+    ...     res = run_compliance_ids(pl.Series([20], dtype=pl.UInt64), "tweets",
+    ...                              client=sb.client())
+    """
+    check_kind(kind)
+    age = validate_options(max_ids_per_job, resumable_threshold, max_age)
+    ids = _check_ids(ids)
+    if len(ids) == 0:
+        return EngineResult(results=_empty_results(), jobs=[], from_cache=True, n_checked=0)
+    ledger = ledger if ledger is not None else Ledger()
+    parts = -(-len(ids) // max_ids_per_job)
+    jobs: list[Job] = []
+    frames: list[pl.DataFrame] = []
+    all_cached = True
+    for i in range(parts):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunk = ids.slice(i * max_ids_per_job, max_ids_per_job)
+        runner = _Part(
+            chunk,
+            kind,
+            client=client,
+            ledger=ledger,
+            name=_part_name(name, i + 1, parts),
+            part=i + 1,
+            parts=parts,
+            progress=progress,
+            cancel=cancel,
+            resumable_threshold=resumable_threshold,
+        )
+        try:
+            job, results, from_cache = runner.run(cache=cache, max_age=age)
+        except JobCancelledError:
+            runner.emit("cancelled", message="cancelled; the job goes on and can be reattached")
+            raise
+        jobs.append(job)
+        frames.append(results)
+        all_cached = all_cached and from_cache
+    combined = pl.concat(frames, how="vertical_relaxed") if frames else _empty_results()
+    collapsed = collapse_results(combined.select(list(RESULTS_SCHEMA)))
+    return EngineResult(results=collapsed, jobs=jobs, from_cache=all_cached, n_checked=len(ids))
+
+
+class _LinkedCancel(CancelToken):
+    """A cancel token that is also cancelled when its parent (the user's token) is."""
+
+    def __init__(self, parent: CancelToken | None) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or (self._parent is not None and self._parent.cancelled)
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise JobCancelledError("The run was cancelled.")
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            self.raise_if_cancelled()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._event.wait(min(remaining, 0.2))
+
+
+def run_kinds(
+    ids_by_kind: Mapping[str, pl.Series],
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    **kwargs: Any,
+) -> dict[str, EngineResult]:
+    """:func:`run_compliance_ids` for several kinds at the same time (one thread each).
+
+    Takes the same keyword arguments. If one kind fails, the others are cancelled (their
+    jobs go on at the API and stay in the ledger to reattach) and the first error is
+    raised here.
+    """
+    for kind in ids_by_kind:
+        check_kind(kind)
+    if len(ids_by_kind) <= 1:
+        return {
+            kind: run_compliance_ids(ids, kind, progress=progress, cancel=cancel, **kwargs)
+            for kind, ids in ids_by_kind.items()
+        }
+    lock = threading.Lock()
+
+    def safe_progress(event: ProgressEvent) -> None:
+        with lock:
+            emit(progress, event)
+
+    inner = _LinkedCancel(cancel)
+    errors: list[BaseException] = []
+
+    def one(kind: str, ids: pl.Series) -> EngineResult:
+        try:
+            return run_compliance_ids(
+                ids,
+                kind,
+                progress=safe_progress if progress else None,
+                cancel=inner,
+                **kwargs,
+            )
+        except BaseException as exc:
+            with lock:
+                if not isinstance(exc, JobCancelledError) or not errors:
+                    errors.append(exc)
+            inner.cancel()
+            raise
+
+    with ThreadPoolExecutor(max_workers=len(ids_by_kind), thread_name_prefix="compliance") as ex:
+        futures = {kind: ex.submit(one, kind, ids) for kind, ids in ids_by_kind.items()}
+        results: dict[str, EngineResult] = {}
+        for kind, fut in futures.items():
+            if fut.exception() is None:  # errors were collected in `errors`, raised below
+                results[kind] = fut.result()
+    if errors:
+        first = next((e for e in errors if not isinstance(e, JobCancelledError)), errors[0])
+        raise first
+    return results

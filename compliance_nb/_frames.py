@@ -1,0 +1,175 @@
+"""All dataframe-library code, written once against ``narwhals.stable.v2``.
+
+The rest of the package works on polars Series and frames. This module moves data between
+the user's frame (pandas, polars, pyarrow, ... anything eager narwhals supports) and
+polars, and adds columns back without disturbing the user's rows:
+
+* rows keep their order and a pandas index (default or not, MultiIndex included) is kept:
+  new columns are attached by position, never by a join on the user's frame;
+* the input is never mutated: narwhals returns new frames;
+* every step checks the row count.
+
+>>> import polars as pl
+>>> frame = as_frame(pl.DataFrame({"id": ["2", "1"]}))
+>>> column_values(frame, "id").to_list()
+['2', '1']
+>>> out = add_columns(frame, pl.DataFrame({"flag": [True, None]}))
+>>> out.to_native()["flag"].to_list()
+[True, None]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import polars as pl
+
+from ._exceptions import InputError
+
+__all__ = [
+    "add_columns",
+    "as_frame",
+    "column_values",
+    "drop_columns",
+    "filter_rows",
+    "null_where",
+    "require_columns",
+    "to_polars",
+    "unused_name",
+]
+
+
+def as_frame(df: Any) -> nw.DataFrame[Any]:
+    """Wrap a native eager DataFrame (pandas, polars, pyarrow, ...) for narwhals.
+
+    Raises:
+        InputError: ``df`` is not a DataFrame, or is lazy (collect it first).
+    """
+    if isinstance(df, nw.DataFrame):
+        return df
+    try:
+        frame = nw.from_native(df, eager_only=True)
+    except TypeError as exc:
+        lazy_hint = ""
+        if hasattr(df, "collect") or hasattr(df, "compute"):
+            lazy_hint = (
+                " It looks like a lazy frame: collect it first "
+                "(polars: lf.collect(); dask: ddf.compute())."
+            )
+        raise InputError(
+            f"Expected a pandas or polars DataFrame, got {type(df).__module__}."
+            f"{type(df).__qualname__}.{lazy_hint}"
+        ) from exc
+    return frame
+
+
+def require_columns(frame: nw.DataFrame[Any], *names: str) -> None:
+    """Raise :class:`InputError` naming the available columns if any of ``names`` is missing."""
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        shown = ", ".join(repr(c) for c in frame.columns[:50])
+        more = f" (and {len(frame.columns) - 50} more)" if len(frame.columns) > 50 else ""
+        raise InputError(
+            f"Column {missing[0]!r} is not in the DataFrame. Available columns: "
+            f"{shown or '(none)'}{more}. Pass id_column=... to name the column that "
+            "holds the IDs."
+        )
+
+
+def column_values(frame: nw.DataFrame[Any], name: str) -> pl.Series | list[Any]:
+    """One column as a polars Series, exactly (integers stay integers, text stays text).
+
+    A pandas ``object`` column that Arrow cannot read as one type (e.g. ints mixed with
+    text) is returned as a Python list, for :func:`compliance_nb._ids.parse_ids`.
+    """
+    require_columns(frame, name)
+    series = frame[name]
+    try:
+        arrow = series.to_arrow()
+    except Exception:  # pyarrow.ArrowInvalid / ArrowTypeError: mixed object column
+        return series.to_list()
+    out = pl.from_arrow(arrow)
+    assert isinstance(out, pl.Series)
+    return out.alias(name)
+
+
+def to_polars(df: Any) -> pl.DataFrame:
+    """Any eager DataFrame narwhals supports -> polars (through Arrow, no float detours)."""
+    frame = as_frame(df)
+    native = frame.to_native()
+    if isinstance(native, pl.DataFrame):
+        return native
+    out = pl.from_arrow(frame.to_arrow())
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def unused_name(frame: nw.DataFrame[Any], base: str) -> str:
+    """A column name starting with ``base`` that ``frame`` does not have."""
+    name, i = base, 0
+    while name in frame.columns:
+        i += 1
+        name = f"{base}_{i}"
+    return name
+
+
+def _is_pandas_like(frame: nw.DataFrame[Any]) -> bool:
+    return nw.dependencies.is_pandas_like_dataframe(frame.to_native())
+
+
+def add_columns(frame: nw.DataFrame[Any], new: pl.DataFrame) -> nw.DataFrame[Any]:
+    """Attach the columns of ``new`` (a polars frame with one row per row of ``frame``,
+    in the same order) to ``frame``, by position.
+
+    The result has the type of ``frame``'s backend. pandas: text columns get the default
+    string dtype, UTC datetimes ``datetime64[us, UTC]``, booleans the nullable ``boolean``
+    dtype (it can hold nulls); the index is kept. The input frame is not changed.
+    """
+    if new.height != len(frame):
+        raise AssertionError(f"row count changed: {len(frame)} rows in, {new.height} built")
+    backend = nw.get_native_namespace(frame)
+    converted = nw.from_arrow(new.to_arrow(), backend=backend)
+    if _is_pandas_like(frame):
+        bools = [c for c, t in new.schema.items() if t == pl.Boolean]
+        if bools:  # pandas-like frames: the nullable "boolean" dtype keeps the nulls
+            native = converted.to_native().astype({c: "boolean" for c in bools})
+            converted = nw.from_native(native, eager_only=True)
+    out = frame.with_columns(*[converted[c] for c in converted.columns])
+    if len(out) != len(frame):  # pragma: no cover - guard against index alignment
+        raise AssertionError(f"row count changed: {len(frame)} rows in, {len(out)} out")
+    return out
+
+
+def drop_columns(frame: nw.DataFrame[Any], names: Iterable[str]) -> nw.DataFrame[Any]:
+    """``frame`` without the columns in ``names`` that it has."""
+    names = [n for n in names if n in frame.columns]
+    return frame.drop(names) if names else frame
+
+
+def filter_rows(frame: nw.DataFrame[Any], keep: pl.Series) -> nw.DataFrame[Any]:
+    """The rows of ``frame`` where ``keep`` (polars Boolean, one per row) is True.
+    Order and (pandas) index labels of the kept rows are preserved."""
+    tmp = unused_name(frame, "__compliance_nb_keep")
+    marked = add_columns(frame, pl.DataFrame({tmp: keep.fill_null(True)}))
+    return marked.filter(nw.col(tmp)).drop(tmp)
+
+
+def null_where(
+    frame: nw.DataFrame[Any], columns: Iterable[str], mask: pl.Series
+) -> nw.DataFrame[Any]:
+    """Set ``columns`` to null in the rows where ``mask`` is True; other values untouched."""
+    columns = list(columns)
+    if not columns or not bool(mask.any()):
+        return frame
+    tmp = unused_name(frame, "__compliance_nb_mask")
+    marked = add_columns(frame, pl.DataFrame({tmp: mask.fill_null(False)}))
+    out = marked.with_columns(*[nw.when(~nw.col(tmp)).then(nw.col(c)).alias(c) for c in columns])
+    return out.drop(tmp)
+
+
+def is_path(value: Any) -> bool:
+    """True for ``str`` and ``os.PathLike`` values (a results file), False for frames."""
+    return isinstance(value, (str, os.PathLike))

@@ -1,0 +1,283 @@
+"""ID columns in, exact IDs out: validation and normalisation, never through a float.
+
+Twitter/X IDs are 64-bit snowflakes. Above 2**53 a float cannot hold them exactly, so a
+float column has already lost digits; :func:`parse_ids` refuses it. Everything else is
+turned into one polars ``UInt64`` Series (same length as the input, null where the input
+was null or, with ``errors="coerce"``, unusable). IDs go to the API as decimal strings.
+
+What is accepted (one value at a time, vectorised):
+
+* integer columns (any width, signed or unsigned, numpy or nullable or Arrow-backed);
+* text columns (pandas ``object``/``str``/``string[pyarrow]``, polars ``String``): surrounding
+  whitespace is stripped; what is left must be 1 to 19 ASCII digits. Leading zeros are
+  allowed (``"007"`` is ID 7);
+* pandas ``object`` columns: each value that is text or a Python int is read as above,
+  also when the two are mixed in one column; any other value (bytes, float, bool, ...)
+  is an invalid value. A column of nothing but bytes is refused as a whole.
+
+Valid IDs are 1 to 2**63 - 1 (the largest snowflake; the API's pattern is ``^[0-9]{1,19}$``).
+Rejected values: negative numbers and zero, a leading ``+`` or ``-``, inner spaces,
+exponents (``"1e18"``), decimal points, 20 or more digits, non-ASCII digits, empty text,
+and, in ``object`` columns, anything that is not text or a Python int.
+
+Whole columns that are rejected whatever ``errors=`` says (:class:`IDColumnTypeError`):
+float, boolean, date/time and other non-integer, non-text columns.
+
+>>> import polars as pl
+>>> parsed = parse_ids(pl.Series("id", [" 20", None, "1800000000000000001"]), column="id")
+>>> parsed.ids.to_list()
+[20, None, 1800000000000000001]
+>>> unique_ids(parsed.ids).to_list()
+[20, 1800000000000000001]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from ._exceptions import IDColumnTypeError, InputError
+from ._models import JOB_KINDS
+
+__all__ = [
+    "MAX_ID",
+    "ParsedIds",
+    "check_kind",
+    "fingerprint",
+    "parse_ids",
+    "unique_ids",
+    "write_id_file",
+]
+
+#: The largest valid ID (the largest signed 64-bit integer, as snowflakes are).
+MAX_ID = 2**63 - 1
+_DIGITS = r"^[0-9]{1,19}$"
+_EXAMPLES = 5
+
+Errors = Literal["raise", "coerce"]
+
+_FLOAT_HINT = (
+    "IDs above 2**53 (every Tweet ID since about 2014) were already corrupted when the "
+    "column became float, so they cannot be sent. Read the IDs as text instead:\n"
+    "    pandas: pd.read_csv(path, dtype={{{col!r}: str}})\n"
+    "    polars: pl.read_csv(path, schema_overrides={{{col!r}: pl.String}})"
+)
+
+
+@dataclass(frozen=True)
+class ParsedIds:
+    """The result of :func:`parse_ids`.
+
+    Attributes:
+        ids: polars ``UInt64`` Series, one value per input row; null where the input was
+            null or (with ``errors="coerce"``) invalid.
+        n_null: rows whose input was null.
+        n_invalid: rows whose input was present but unusable (0 with ``errors="raise"``).
+        invalid_examples: up to five of the unusable values, as ``repr`` strings.
+    """
+
+    ids: pl.Series
+    n_null: int
+    n_invalid: int
+    invalid_examples: tuple[str, ...] = ()
+
+
+def check_kind(kind: Any) -> str:
+    """Return ``kind`` if it is ``"tweets"`` or ``"users"``, else raise :class:`InputError`.
+
+    >>> check_kind("users")
+    'users'
+    """
+    if kind not in JOB_KINDS:
+        raise InputError(
+            f"Unknown kind {kind!r}: use kind='tweets' (a column of Tweet/Post IDs) or "
+            "kind='users' (a column of user IDs)."
+        )
+    return kind
+
+
+def _from_integers(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Integer series -> (UInt64 ids with invalid set to null, invalid mask)."""
+    frame = pl.DataFrame({"v": values})
+    number = pl.when(pl.col("v") > 0).then(pl.col("v")).cast(pl.UInt64, strict=False)
+    out = frame.select(
+        number.alias("n"),
+        (pl.col("v").is_not_null() & (number.is_null() | (number > MAX_ID))).alias("bad"),
+    )
+    ids = out.select(pl.when(pl.col("bad")).then(None).otherwise(pl.col("n")))
+    return ids.to_series().cast(pl.UInt64), out["bad"]
+
+
+def _from_text(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """String series -> (UInt64 ids with invalid set to null, invalid mask)."""
+    stripped = values.str.strip_chars()
+    ok_shape = stripped.str.contains(_DIGITS)
+    number = pl.select(
+        pl.when(ok_shape).then(stripped).otherwise(None).cast(pl.UInt64, strict=False)
+    ).to_series()
+    ok = ok_shape & number.is_not_null() & (number >= 1) & (number <= MAX_ID)
+    bad = values.is_not_null() & ~ok.fill_null(False)
+    ids = pl.select(pl.when(bad).then(None).otherwise(number).alias(values.name)).to_series()
+    return ids.cast(pl.UInt64), bad
+
+
+def _from_objects(values: list[Any], name: str) -> tuple[pl.Series, pl.Series]:
+    """A pandas ``object`` column with mixed contents: text and Python ints are read,
+    anything else is invalid. (Slow path: one Python step per value; only used when the
+    column could not be converted to Arrow as a whole.)"""
+    text = [v if isinstance(v, str) else None for v in values]
+    ints = [
+        v if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_ID else None
+        for v in values
+    ]
+    present = [v is not None and not _is_missing(v) for v in values]
+    t_ids, _ = _from_text(pl.Series(name, text, dtype=pl.String))
+    i_ids = pl.Series(name, ints, dtype=pl.UInt64)
+    ids = t_ids.fill_null(i_ids)
+    bad = pl.Series(name, present, dtype=pl.Boolean) & ids.is_null()
+    return ids, bad
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return value != value  # NaN, pd.NA raises TypeError in bool()
+    except Exception:
+        return True
+
+
+def parse_ids(
+    values: pl.Series | list[Any],
+    *,
+    column: str,
+    errors: Errors = "raise",
+    kind_label: str = "ID",
+) -> ParsedIds:
+    """Validate a column of IDs and return them as exact ``UInt64`` values.
+
+    Args:
+        values: the column as a polars Series (any dtype) or, for pandas ``object``
+            columns Arrow could not read, a Python list.
+        column: the column's name, for messages.
+        errors: ``"raise"`` (default): any unusable value raises :class:`InputError`
+            with the count and up to five examples. ``"coerce"``: unusable values become
+            null and a warning says how many.
+        kind_label: what the values are, for messages (``"Tweet ID"``, ``"user ID"``).
+
+    Raises:
+        IDColumnTypeError: a float or other non-integer, non-text column.
+        InputError: unusable values with ``errors="raise"``.
+
+    >>> parse_ids(pl.Series([1, 2, None]), column="id").ids.dtype
+    UInt64
+    """
+    if errors not in ("raise", "coerce"):
+        raise InputError(f"errors={errors!r}: use errors='raise' or errors='coerce'.")
+    if isinstance(values, list):
+        n_null = sum(1 for v in values if v is None or _is_missing(v))
+        ids, bad = _from_objects(values, column)
+        source: pl.Series = pl.Series(column, [repr(v) for v in values], dtype=pl.String)
+    else:
+        dtype = values.dtype
+        n_null = values.null_count()
+        if dtype == pl.Null:
+            ids, bad = pl.Series(column, [None] * len(values), dtype=pl.UInt64), None
+        elif dtype.is_integer():
+            ids, bad = _from_integers(values)
+        elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+            ids, bad = _from_text(values.cast(pl.String))
+        elif dtype.is_float() or dtype.is_decimal():
+            raise IDColumnTypeError(
+                f"Column {column!r} holds floating-point numbers ({dtype}), which cannot hold "
+                f"{kind_label}s exactly. " + _FLOAT_HINT.format(col=column)
+            )
+        elif dtype == pl.Binary:
+            raise IDColumnTypeError(
+                f"Column {column!r} holds bytes. Decode it to text first, for example "
+                f"pandas: df[{column!r}].str.decode('ascii'); polars: "
+                f"pl.col({column!r}).cast(pl.String)."
+            )
+        else:
+            raise IDColumnTypeError(
+                f"Column {column!r} has type {dtype}, which cannot hold {kind_label}s. Use a "
+                "column of integers or of decimal text; " + _FLOAT_HINT.format(col=column)
+            )
+        source = values
+    if bad is None:
+        bad = pl.Series(column, [False] * len(ids), dtype=pl.Boolean)
+    n_invalid = int(bad.sum() or 0)
+    examples: tuple[str, ...] = ()
+    if n_invalid:
+        shown = source.filter(bad).head(_EXAMPLES)
+        if isinstance(values, list):  # already repr strings
+            examples = tuple(shown.to_list())
+        else:
+            examples = tuple(repr(v) for v in shown.to_list())
+        message = (
+            f"Column {column!r} has {n_invalid} value(s) that are not valid {kind_label}s "
+            f"(e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal digits, at most "
+            f"{MAX_ID}; surrounding whitespace is ignored."
+        )
+        if errors == "raise":
+            raise InputError(
+                message + " Fix or drop those rows, or pass errors='coerce' to give them "
+                "null results."
+            )
+        warnings.warn(
+            message + f" Those {n_invalid} row(s) get null results (errors='coerce').",
+            UserWarning,
+            stacklevel=3,
+        )
+    return ParsedIds(
+        ids=ids.alias(column), n_null=n_null, n_invalid=n_invalid, invalid_examples=examples
+    )
+
+
+def unique_ids(ids: pl.Series) -> pl.Series:
+    """The distinct non-null IDs, sorted ascending (UInt64).
+
+    >>> unique_ids(pl.Series([3, None, 1, 3], dtype=pl.UInt64)).to_list()
+    [1, 3]
+    """
+    return ids.drop_nulls().unique().sort().cast(pl.UInt64).alias("id")
+
+
+def write_id_file(ids: pl.Series, path: str | os.PathLike[str]) -> int:
+    """Write one decimal ID per line (no header, ``\\n`` endings); return the size in bytes.
+
+    Vectorised: polars writes the file, no Python loop per ID.
+    """
+    pl.DataFrame({"id": ids.cast(pl.UInt64)}).write_csv(
+        os.fspath(path), include_header=False, line_terminator="\n"
+    )
+    return os.path.getsize(path)
+
+
+def fingerprint(ids: pl.Series, kind: str, base_url: str) -> str:
+    """sha256 of the sorted distinct IDs (8 little-endian bytes each), the kind and the
+    normalised API base URL. The same IDs against the same API give the same fingerprint.
+
+    >>> a = fingerprint(pl.Series([2, 1], dtype=pl.UInt64), "tweets", "https://api.x.com/")
+    >>> a == fingerprint(pl.Series([1, 2, 2], dtype=pl.UInt64), "tweets", "https://API.x.com")
+    True
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{kind}\n{normalise_base_url(base_url)}\n".encode())
+    digest.update(unique_ids(ids).to_numpy().astype("<u8").tobytes())
+    return digest.hexdigest()
+
+
+def normalise_base_url(url: str) -> str:
+    """Lower-case scheme and host, no trailing slash.
+
+    >>> normalise_base_url("HTTPS://API.X.com/")
+    'https://api.x.com'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))

@@ -1,0 +1,296 @@
+"""The job ledger: a small SQLite file that remembers every job this machine started.
+
+It lets a second ``check_compliance`` call for the same IDs reattach to a job that is
+still running (after a kernel restart, say) instead of starting another, and reuse
+results that were already downloaded. Downloaded results are kept next to it as Parquet
+files, so an expired download URL loses nothing.
+
+Where: ``$COMPLIANCE_NB_CACHE_DIR/ledger.sqlite3``, else
+``platformdirs.user_cache_dir("compliance_nb")/ledger.sqlite3`` (results in ``results/``).
+The file is created with mode 0600 (the folder 0700).
+
+What is stored per job (no secrets: no token, no signed URL; URLs are fetched again from
+the API when needed): the fingerprint of the ID set (see
+:func:`compliance_nb._ids.fingerprint`), kind, API base URL, job ID, name, part/parts,
+number of IDs, status, timestamps (created, upload/download expiry, updated, downloaded)
+and the path of the results Parquet file. Every write is one transaction; Parquet files
+are written to a temporary name and renamed.
+
+>>> import tempfile, pathlib
+>>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite3")
+>>> ledger.find("0" * 64)
+[]
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ._exceptions import LedgerError
+
+if TYPE_CHECKING:
+    from ._models import Job
+
+__all__ = ["Ledger", "LedgerRecord", "default_cache_dir"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    name TEXT,
+    part INTEGER NOT NULL DEFAULT 1,
+    parts INTEGER NOT NULL DEFAULT 1,
+    n_ids INTEGER,
+    status TEXT NOT NULL,
+    error TEXT,
+    created_at TEXT,
+    upload_expires_at TEXT,
+    download_expires_at TEXT,
+    recorded_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    downloaded_at TEXT,
+    results_path TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs (fingerprint);
+"""
+
+
+def default_cache_dir() -> Path:
+    """``$COMPLIANCE_NB_CACHE_DIR`` if set, else the platform's user cache folder."""
+    env = os.environ.get("COMPLIANCE_NB_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("compliance_nb"))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(timezone.utc).isoformat()
+
+
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """One row of the ledger (timestamps are aware UTC datetimes)."""
+
+    job_id: str
+    fingerprint: str
+    kind: str
+    base_url: str
+    name: str | None
+    part: int
+    parts: int
+    n_ids: int | None
+    status: str
+    error: str | None
+    created_at: datetime | None
+    upload_expires_at: datetime | None
+    download_expires_at: datetime | None
+    recorded_at: datetime
+    updated_at: datetime
+    downloaded_at: datetime | None
+    results_path: str | None
+
+    @property
+    def has_results(self) -> bool:
+        """True when the results Parquet file exists on disk."""
+        return self.results_path is not None and Path(self.results_path).is_file()
+
+    @classmethod
+    def _from_row(cls, row: sqlite3.Row) -> LedgerRecord:
+        values: dict[str, Any] = dict(row)
+        for key in (
+            "created_at",
+            "upload_expires_at",
+            "download_expires_at",
+            "recorded_at",
+            "updated_at",
+            "downloaded_at",
+        ):
+            values[key] = _parse(values[key])
+        return cls(**{f.name: values[f.name] for f in fields(cls)})
+
+
+class Ledger:
+    """The job ledger (thread-safe: one short connection per operation).
+
+    Args:
+        path: the SQLite file; default ``default_cache_dir() / "ledger.sqlite3"``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_cache_dir() / "ledger.sqlite3"
+        self.results_dir = self.path.parent / "results"
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _create(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
+            os.chmod(self.path, 0o600)
+            with self._connect() as conn:
+                conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(
+                f"Cannot open the job ledger at {self.path}: {exc}. Set "
+                "COMPLIANCE_NB_CACHE_DIR, or pass ledger_path=..., to keep it somewhere else."
+            ) from exc
+        self._ready = True
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.row_factory = sqlite3.Row
+        try:
+            with conn:  # one transaction: commit on success, roll back on error
+                yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if not self._ready:
+                self._create()
+            try:
+                with self._connect() as conn:
+                    yield conn
+            except sqlite3.Error as exc:
+                raise LedgerError(f"The job ledger at {self.path} failed: {exc}") from exc
+
+    # -- writes ---------------------------------------------------------------------------
+    def record_job(
+        self,
+        job: Job,
+        *,
+        fingerprint: str,
+        kind: str,
+        base_url: str,
+        part: int = 1,
+        parts: int = 1,
+        n_ids: int | None = None,
+    ) -> None:
+        """Record a job right after it was created (before the upload)."""
+        now = _iso(_now())
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO jobs (job_id, fingerprint, kind, base_url, name, part,"
+                " parts, n_ids, status, error, created_at, upload_expires_at,"
+                " download_expires_at, recorded_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job.id,
+                    fingerprint,
+                    kind,
+                    base_url,
+                    job.name,
+                    part,
+                    parts,
+                    n_ids,
+                    job.status,
+                    job.error,
+                    _iso(job.created_at),
+                    _iso(job.upload_expires_at),
+                    _iso(job.download_expires_at),
+                    now,
+                    now,
+                ),
+            )
+
+    def update_status(self, job_id: str, status: str, *, error: str | None = None) -> None:
+        """Set a job's status (and error text, for failed jobs)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
+                " WHERE job_id = ?",
+                (status, error, _iso(_now()), job_id),
+            )
+
+    def store_results(self, job_id: str, results: pl.DataFrame) -> Path:
+        """Keep a job's results as Parquet (temp file, then rename) and mark it complete."""
+        try:
+            self.results_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.results_dir, suffix=".parquet.tmp")
+            os.close(fd)
+            results.write_parquet(tmp)
+            os.chmod(tmp, 0o600)
+            target = self.results_dir / f"{job_id}.parquet"
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise LedgerError(f"Cannot write results to {self.results_dir}: {exc}") from exc
+        now = _iso(_now())
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET status = 'complete', results_path = ?, downloaded_at = ?,"
+                " updated_at = ? WHERE job_id = ?",
+                (str(target), now, now, job_id),
+            )
+        return target
+
+    def forget(self, job_id: str) -> None:
+        """Remove a job's record and its results file."""
+        record = self.get(job_id)
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+        if record is not None and record.results_path:
+            Path(record.results_path).unlink(missing_ok=True)
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, job_id: str) -> LedgerRecord | None:
+        """The record of one job, or None."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else LedgerRecord._from_row(row)
+
+    def find(self, fingerprint: str) -> list[LedgerRecord]:
+        """Every job recorded for this fingerprint, newest first."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT * FROM jobs WHERE fingerprint = ? ORDER BY recorded_at DESC, rowid DESC",
+                (fingerprint,),
+            ).fetchall()
+        return [LedgerRecord._from_row(r) for r in rows]
+
+    def all(self) -> list[LedgerRecord]:
+        """Every job in the ledger, newest first."""
+        with self._transaction() as conn:
+            rows = conn.execute("SELECT * FROM jobs ORDER BY recorded_at DESC").fetchall()
+        return [LedgerRecord._from_row(r) for r in rows]
+
+    def load_results(self, record: LedgerRecord) -> pl.DataFrame:
+        """The stored results of a job (raises :class:`LedgerError` if the file is gone)."""
+        if not record.has_results:
+            raise LedgerError(f"No stored results for job {record.job_id}.")
+        try:
+            return pl.read_parquet(record.results_path)  # type: ignore[arg-type]
+        except Exception as exc:
+            raise LedgerError(
+                f"Cannot read the stored results of job {record.job_id}: {exc}"
+            ) from exc

@@ -1,0 +1,147 @@
+"""join_results: a results file or frame joined onto a frame, no API access."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pandas as pd
+import polars as pl
+import pytest
+from _check_helpers import (  # noqa: F401 - fixture
+    CONSTRUCTORS,
+    added_as_polars,
+    assert_same_frame,
+    constructor,
+    copy_of,
+    original_part,
+)
+
+from compliance_nb._check import join_results
+from compliance_nb._exceptions import InputError
+
+A, B, C, D = 1_800_000_000_000_000_001, 2**63 - 1, 20, 1_500_000_000_000_000_000
+RESULTS = "\n".join(
+    [
+        # A: a geo scrub and a deletion -> deleted wins; earliest created_at kept
+        '{"id":"1800000000000000001","action":"delete","reason":"scrub_geo",'
+        '"created_at":"2020-01-01T00:00:00.000Z","redacted_at":"2021-01-01T00:00:00.000Z"}',
+        '{"id":"1800000000000000001","action":"delete","reason":"deleted",'
+        '"created_at":"2020-01-01T00:00:00+00:00","redacted_at":"2022-05-01T10:00:00.500Z"}',
+        # B: two deletions -> the earliest redacted_at
+        '{"id":"9223372036854775807","action":"delete","reason":"deleted",'
+        '"created_at":"2019-01-01T00:00:00.000Z","redacted_at":"2023-01-01T00:00:00.000Z"}',
+        '{"id":"9223372036854775807","action":"delete","reason":"deleted",'
+        '"created_at":"2019-01-01T00:00:00.000Z","redacted_at":"2022-01-01T00:00:00.000Z"}',
+        # C: an unknown reason, no redacted_at
+        '{"id":"20","action":"delete","reason":"edited","created_at":"2006-03-21T20:50:14.000Z"}',
+        # an ID not in the frame: ignored
+        '{"id":"5","action":"delete","reason":"deleted","created_at":"2006-03-21T20:50:14.000Z"}',
+        "",
+    ]
+)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+WANT = {
+    A: ("delete", "deleted", utc(2020, 1, 1), utc(2022, 5, 1, 10, 0, 0, 500_000)),
+    B: ("delete", "deleted", utc(2019, 1, 1), utc(2022, 1, 1)),
+    C: ("delete", "edited", utc(2006, 3, 21, 20, 50, 14), None),
+    D: (None, None, None, None),
+}
+STATUS = {A: "deleted", B: "deleted", C: "edited", D: "available"}
+MAIN = ["compliance_action", "compliance_reason", "compliance_created_at", "compliance_redacted_at"]
+
+
+@pytest.fixture
+def results_path(tmp_path):
+    path = tmp_path / "results.jsonl"
+    path.write_text(RESULTS)
+    return path
+
+
+def test_join_a_results_file_on_every_backend(constructor, results_path):  # noqa: F811
+    ids = [C, A, None, D, B, A]
+    if constructor is CONSTRUCTORS["pandas-int64"]:
+        ids = [v for v in ids if v is not None]
+    df = constructor(ids)
+    before = copy_of(df)
+    out = join_results(df, results_path)
+    assert_same_frame(df, before)
+    assert_same_frame(original_part(out, before), before)
+    added = added_as_polars(out, [*MAIN, "compliant", "compliance_status"])
+    assert added.select(MAIN).rows() == [WANT[v] if v else (None,) * 4 for v in ids]
+    assert added["compliant"].to_list() == [None if v is None else v == D for v in ids]
+    assert added["compliance_status"].to_list() == [STATUS.get(v) for v in ids]
+
+
+def test_join_a_results_frame_polars_or_pandas(results_path):
+    from compliance_nb._results import read_results
+
+    frame = read_results(results_path)
+    df = pl.DataFrame({"tid": [str(A), str(D)]})
+    for results in (frame, frame.to_pandas()):
+        out = join_results(df, results, id_column="tid", prefix="c_")
+        assert out.select(["c_reason", "c_compliant", "c_status"]).rows() == [
+            ("deleted", False, "deleted"),
+            (None, True, "available"),
+        ]
+
+
+def test_join_a_frame_with_text_timestamps_and_integer_ids():
+    results = pd.DataFrame(
+        {
+            "id": [C],
+            "action": ["delete"],
+            "reason": ["scrub_geo"],
+            "created_at": ["2006-03-21T20:50:14.000Z"],
+        }
+    )
+    out = join_results(pd.DataFrame({"id": [C, D]}, index=["x", "y"]), results)
+    assert list(out.index) == ["x", "y"]
+    assert out["compliance_status"].tolist() == ["geo_scrubbed", "available"]
+    assert out["compliance_created_at"].iloc[0] == pd.Timestamp("2006-03-21 20:50:14", tz="UTC")
+    assert out["compliance_redacted_at"].isna().all()
+
+
+def test_results_without_id_column_are_refused():
+    with pytest.raises(InputError, match="no 'id' column"):
+        join_results(pl.DataFrame({"id": ["1"]}), pl.DataFrame({"tweet": ["1"]}))
+
+
+def test_float_result_ids_are_refused():
+    with pytest.raises(InputError, match="float"):
+        join_results(pl.DataFrame({"id": ["1"]}), pl.DataFrame({"id": [1.0]}))
+
+
+def test_join_a_file_downloaded_from_the_sandbox(sandbox, tmp_path):
+    ids = [1_800_000_000_000_000_001 + 7_919 * i for i in range(150)]
+    client = sandbox.client(sleep=lambda s: time.sleep(min(s, 0.02)))
+    path = client.run("tweets", ids, dest=tmp_path / "r.jsonl")
+    df = pd.DataFrame({"id": [str(v) for v in reversed(ids)]})
+    out = join_results(df, path)
+    want = sandbox.expected(list(reversed(ids)), "tweets").drop("id").rows()
+    assert added_as_polars(out, MAIN).rows() == want
+
+
+def test_multiindex_with_repeated_labels_is_kept(results_path):
+    index = pd.MultiIndex.from_tuples([("a", 1), ("a", 1), ("b", 2)], names=["k", "n"])
+    df = pd.DataFrame({"id": [str(B), str(D), str(A)]}, index=index)
+    before = copy_of(df)
+    out = join_results(df, results_path)
+    assert out.index.equals(index)
+    assert out["compliance_status"].tolist() == ["deleted", "available", "deleted"]
+    assert_same_frame(df, before)
+
+
+def test_pyarrow_table_in_pyarrow_table_out(results_path):
+    import pyarrow as pa
+
+    table = pa.table({"id": pa.array([A, D], type=pa.uint64())})
+    out = join_results(table, results_path)
+    assert isinstance(out, pa.Table)
+    assert out.column("id").to_pylist() == [A, D]
+    assert out.column("compliant").to_pylist() == [False, True]

@@ -1,0 +1,177 @@
+"""ID validation and normalisation (compliance_nb._ids), without any server."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from _check_helpers import CONSTRUCTORS, constructor  # noqa: F401 - fixture
+
+from compliance_nb._exceptions import IDColumnTypeError, InputError
+from compliance_nb._frames import as_frame, column_values
+from compliance_nb._ids import fingerprint, parse_ids, unique_ids, write_id_file
+
+BIG = [1_800_000_000_000_000_001, 2**63 - 1, 2**53 + 1, 20]
+
+
+def _parse(df, errors="raise"):
+    return parse_ids(column_values(as_frame(df), "id"), column="id", errors=errors)
+
+
+def test_every_backend_gives_exact_uint64(constructor):  # noqa: F811
+    parsed = _parse(constructor([*BIG, None, BIG[0]]))
+    assert parsed.ids.dtype == pl.UInt64
+    assert parsed.ids.to_list() == [*BIG, None, BIG[0]]
+    assert parsed.n_null == 1
+    assert parsed.n_invalid == 0
+
+
+def test_every_backend_without_nulls(constructor):  # noqa: F811
+    parsed = _parse(constructor(BIG))
+    assert parsed.ids.to_list() == BIG
+    assert parsed.n_null == 0
+
+
+def test_unique_ids_sorted_distinct_non_null():
+    ids = pl.Series([5, None, 2**63 - 1, 5, 1], dtype=pl.UInt64)
+    assert unique_ids(ids).to_list() == [1, 5, 2**63 - 1]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "+20",
+        "2 0",
+        "1e18",
+        "12345678901234567890",
+        "-5",
+        "0",
+        "",
+        "20.0",
+        "0x1f",
+        "9223372036854775808",
+        "٣",
+    ],
+)
+def test_bad_text_is_an_input_error_with_examples(bad):
+    df = pl.DataFrame({"id": ["20", bad, "21"]})
+    with pytest.raises(InputError) as info:
+        _parse(df)
+    message = str(info.value)
+    assert "1 value(s)" in message
+    assert repr(bad) in message
+    assert "errors='coerce'" in message
+
+
+def test_surrounding_whitespace_and_leading_zeros_are_accepted():
+    parsed = _parse(pd.DataFrame({"id": [" 20", "21\t", "\n0022 "]}))
+    assert parsed.ids.to_list() == [20, 21, 22]
+
+
+def test_at_most_five_examples_and_the_full_count():
+    df = pl.DataFrame({"id": [f"x{i}" for i in range(8)]})
+    with pytest.raises(InputError) as info:
+        _parse(df)
+    message = str(info.value)
+    assert "8 value(s)" in message
+    assert "'x4'" in message and "'x5'" not in message
+
+
+def test_negative_and_zero_integers_rejected():
+    with pytest.raises(InputError, match="2 value"):
+        _parse(pl.DataFrame({"id": [5, -1, 0]}))
+
+
+def test_uint64_above_the_largest_snowflake_rejected():
+    with pytest.raises(InputError, match="18446744073709551615"):
+        _parse(pl.DataFrame({"id": pl.Series([2**64 - 1], dtype=pl.UInt64)}))
+
+
+@pytest.mark.parametrize(
+    "df",
+    [
+        pd.DataFrame({"id": [1.0, 2.0]}),
+        pd.DataFrame({"id": [1.0, np.nan]}),
+        pl.DataFrame({"id": [1.0, None]}),
+        pd.DataFrame({"id": pd.array([1.5], dtype="Float64")}),
+    ],
+)
+def test_float_columns_explain_the_corruption_and_the_fix(df):
+    with pytest.raises(IDColumnTypeError) as info:
+        _parse(df, errors="coerce")  # coerce does not rescue a float column
+    message = str(info.value)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+    assert "2**53" in message
+    assert "pd.read_csv(path, dtype={'id': str})" in message
+    assert "pl.read_csv(path, schema_overrides={'id': pl.String})" in message
+
+
+@pytest.mark.parametrize(
+    "df", [pl.DataFrame({"id": [True]}), pd.DataFrame({"id": pd.to_datetime(["2020-01-01"])})]
+)
+def test_other_column_types_refused(df):
+    with pytest.raises(IDColumnTypeError):
+        _parse(df)
+
+
+def test_bytes_column_refused():
+    with pytest.raises(IDColumnTypeError, match="bytes"):
+        _parse(pd.DataFrame({"id": [b"20", b"21"]}))
+
+
+def test_object_column_mixing_ints_and_text_reads_both_and_rejects_the_rest():
+    df = pd.DataFrame({"id": pd.Series(["20", 21, b"22", 23.0, None], dtype=object)})
+    with pytest.raises(InputError) as info:
+        _parse(df)
+    assert "2 value(s)" in str(info.value) and "b'22'" in str(info.value)
+    with pytest.warns(UserWarning, match="2 row"):
+        parsed = _parse(df, errors="coerce")
+    assert parsed.ids.to_list() == [20, 21, None, None, None]
+    assert (parsed.n_invalid, parsed.n_null) == (2, 1)
+
+
+def test_coerce_nulls_invalid_values_and_warns_with_count():
+    df = pl.DataFrame({"id": ["20", "abc", None, "-3"]})
+    with pytest.warns(UserWarning, match="2 value"):
+        parsed = _parse(df, errors="coerce")
+    assert parsed.ids.to_list() == [20, None, None, None]
+    assert parsed.n_invalid == 2
+
+
+def test_unknown_errors_mode():
+    with pytest.raises(InputError, match="coerce"):
+        _parse(pl.DataFrame({"id": ["1"]}), errors="ignore")
+
+
+def test_all_null_column_is_fine():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = _parse(pd.DataFrame({"id": [None, None]}))
+    assert parsed.ids.to_list() == [None, None]
+    assert parsed.ids.dtype == pl.UInt64
+
+
+def test_id_file_is_one_decimal_id_per_line(tmp_path):
+    path = tmp_path / "ids.txt"
+    size = write_id_file(pl.Series([2**63 - 1, 20], dtype=pl.UInt64), path)
+    assert path.read_bytes() == b"9223372036854775807\n20\n"
+    assert size == len(b"9223372036854775807\n20\n")
+
+
+def test_fingerprint_is_sha256_of_sorted_ids_kind_and_url():
+    ids = pl.Series([3, 1, 3], dtype=pl.UInt64)
+    digest = hashlib.sha256(b"tweets\nhttp://127.0.0.1:5\n")
+    digest.update(np.array([1, 3], dtype="<u8").tobytes())
+    assert fingerprint(ids, "tweets", "HTTP://127.0.0.1:5/") == digest.hexdigest()
+    assert fingerprint(ids, "users", "http://127.0.0.1:5") != digest.hexdigest()
+    assert fingerprint(ids, "tweets", "http://127.0.0.1:6") != digest.hexdigest()
+
+
+def test_constructor_table_covers_the_required_dtypes():
+    dtypes = {name: as_frame(fn([1, 2])).schema["id"] for name, fn in CONSTRUCTORS.items()}
+    assert str(dtypes["polars-UInt64"]) == "UInt64"
+    assert str(dtypes["pandas-string[pyarrow]"]) == "String"
