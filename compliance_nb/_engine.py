@@ -449,7 +449,11 @@ def run_compliance_ids(
         try:
             job, results, from_cache = runner.run(cache=cache, max_age=age)
         except JobCancelledError:
-            runner.emit("cancelled", message="cancelled; the job goes on and can be reattached")
+            runner.emit(
+                "cancelled",
+                message="stopped: this run no longer waits for the job (a rerun reattaches to it "
+                "unless it was cancelled at X)",
+            )
             raise
         jobs.append(job)
         frames.append(results)
