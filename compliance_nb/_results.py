@@ -1,0 +1,214 @@
+"""Results files: JSON lines from a finished job -> polars DataFrames.
+
+A results file has one JSON object per line, one line per ID that needs action::
+
+    {"id":"1265324480517361664","action":"delete","created_at":"2019-10-29T17:02:47.000Z",
+     "redacted_at":"2020-07-29T17:02:47.000Z","reason":"deleted"}
+
+:func:`read_results` turns a file into a frame with one row per line;
+:func:`collapse_results` keeps one row per ID (the rule is in docs/architecture.md).
+
+>>> import pathlib, tempfile
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "results.json"
+>>> _ = p.write_text('{"id":"20","action":"delete","reason":"deleted",'
+...                  '"created_at":"2013-03-26T02:46:15+00:00"}\\n')
+>>> read_results(p).select("id", "reason").rows()
+[('20', 'deleted')]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ._exceptions import ResultsFormatError
+
+__all__ = ["REASON_SEVERITY", "RESULTS_SCHEMA", "collapse_results", "read_results"]
+
+_UTC = pl.Datetime("us", "UTC")
+
+#: Columns of a results frame and their polars dtypes.
+RESULTS_SCHEMA: dict[str, Any] = {
+    "id": pl.String,
+    "action": pl.String,
+    "reason": pl.String,
+    "created_at": _UTC,
+    "redacted_at": _UTC,
+}
+
+#: Reasons, most severe first. Unknown reasons rank between ``bounced`` and the geo scrubs.
+REASON_SEVERITY: dict[str, int] = {
+    "deleted": 0,
+    "suspended": 1,
+    "deactivated": 2,
+    "protected": 3,
+    "bounced": 4,
+    "scrub_geo": 6,
+    "geo_scrubbed": 6,
+}
+_UNKNOWN_SEVERITY = 5
+
+_STRING_FIELDS = ("id", "action", "reason", "created_at", "redacted_at")
+_TIMESTAMP_FIELDS = ("created_at", "redacted_at")
+# chrono format: optional fraction, offset as "Z" or "+00:00"
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+_ID_PATTERN = r"^[0-9]{1,20}$"
+_ID_RE = re.compile(r"[0-9]{1,20}")
+# a known field followed by something that is neither a string nor null: a wrong type
+_NON_STRING_VALUE = re.compile(
+    rb'"(?:id|action|reason|created_at|redacted_at)"\s*:\s*(?!"|null\b)[^\s]'
+)
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=RESULTS_SCHEMA)
+
+
+def read_results(path: str | os.PathLike[str]) -> pl.DataFrame:
+    """Read a results file (JSON lines) into a polars DataFrame, one row per line.
+
+    Columns: ``id``, ``action``, ``reason`` (String) and ``created_at``, ``redacted_at``
+    (``Datetime("us", "UTC")``, null where the line has none). Blank lines are skipped;
+    unknown ``action``/``reason`` values are kept as they are; extra fields are ignored.
+
+    Raises:
+        ResultsFormatError: a line is not a JSON object, has no decimal ``id``, has a field
+            of the wrong type or a timestamp that cannot be read. ``line_number`` is 1-based.
+    """
+    data = Path(path).read_bytes()
+    if not data.strip():
+        return _empty()
+    if _NON_STRING_VALUE.search(data):
+        _raise_first_bad_line(data, path)  # returns if the hit was inside a string value
+    try:
+        raw = pl.read_ndjson(data, infer_schema_length=None)
+    except Exception as exc:  # polars raises ComputeError / SchemaError / others
+        _raise_first_bad_line(data, path)
+        raise ResultsFormatError(
+            f"{os.fspath(path)} is not a valid results file ({type(exc).__name__}: {exc}).",
+            path=path,
+        ) from exc
+    for col in _STRING_FIELDS:
+        if col not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(col))
+        elif raw.schema[col] not in (pl.String, pl.Null):
+            _raise_first_bad_line(data, path)
+            raise ResultsFormatError(f"column {col!r} is not text in {os.fspath(path)}", path=path)
+    frame = raw.select(pl.col(c).cast(pl.String) for c in _STRING_FIELDS).with_columns(
+        pl.col(c)
+        .str.to_datetime(format=_TIMESTAMP_FORMAT, time_unit="us", time_zone="UTC", strict=False)
+        .alias(f"__{c}")
+        for c in _TIMESTAMP_FIELDS
+    )
+    bad = (
+        pl.col("id").is_null()
+        | ~pl.col("id").str.contains(_ID_PATTERN)
+        | (pl.col("id").str.len_bytes() == 20) & (pl.col("id") > "18446744073709551615")
+    )
+    for c in _TIMESTAMP_FIELDS:
+        bad = bad | (pl.col(c).is_not_null() & pl.col(f"__{c}").is_null())
+    if frame.select(bad.any()).item():
+        _raise_first_bad_line(data, path)
+        raise ResultsFormatError(f"{os.fspath(path)} has a malformed line.", path=path)
+    return frame.select(
+        "id",
+        "action",
+        "reason",
+        pl.col("__created_at").alias("created_at"),
+        pl.col("__redacted_at").alias("redacted_at"),
+    )
+
+
+def _raise_first_bad_line(data: bytes, path: Any) -> None:
+    """Scan line by line (slow path, only after a failure) and raise for the first bad line.
+
+    Returns normally if every line is fine.
+    """
+    from ._models import parse_timestamp
+
+    name = os.fspath(path)
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        shown = line[:200].decode("utf-8", "replace")
+
+        def fail(why: str, number: int = number, shown: str = shown) -> None:
+            raise ResultsFormatError(
+                f"Line {number} of {name} is not a valid result: {why}. The line: {shown!r}",
+                line_number=number,
+                path=path,
+            )
+
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            fail("it is not JSON")
+        if not isinstance(obj, dict):
+            fail("it is not a JSON object")
+        for key in _STRING_FIELDS:
+            value = obj.get(key)
+            if value is not None and not isinstance(value, str):
+                fail(f"{key!r} should be a string, not {type(value).__name__}")
+        ident = obj.get("id")
+        if ident is None or not str(ident).strip():
+            fail("it has no 'id'")
+        if not _ID_RE.fullmatch(ident) or int(ident) > 2**64 - 1:
+            fail(f"'id' {ident!r} is not a decimal ID")
+        for key in _TIMESTAMP_FIELDS:
+            if obj.get(key):
+                try:
+                    parse_timestamp(obj[key])
+                except ValueError:
+                    fail(f"{key!r} {obj[key]!r} is not a timestamp")
+
+
+def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per ID, by the rule in docs/architecture.md.
+
+    1. the most severe reason wins (``deleted`` > ``suspended`` > ``deactivated`` >
+       ``protected`` > ``bounced`` > unknown reasons > ``scrub_geo``/``geo_scrubbed``);
+    2. among lines with that reason, the earliest ``redacted_at`` (missing counts as latest);
+    3. ``created_at`` is the earliest non-null one seen for the ID.
+
+    IDs keep the order of their first line.
+
+    >>> df = pl.DataFrame({"id": ["1", "1"], "action": ["delete"] * 2,
+    ...     "reason": ["scrub_geo", "deleted"], "created_at": [None, None],
+    ...     "redacted_at": [None, None]}, schema=RESULTS_SCHEMA)
+    >>> collapse_results(df)["reason"].to_list()
+    ['deleted']
+    """
+    if df.height == 0:
+        return df.select(pl.col(c).cast(t) for c, t in RESULTS_SCHEMA.items())
+    severity = (
+        pl.col("reason")
+        .replace_strict(REASON_SEVERITY, default=_UNKNOWN_SEVERITY, return_dtype=pl.Int8)
+        .fill_null(_UNKNOWN_SEVERITY)  # a missing reason is one we do not know
+        .alias("__severity")
+    )
+    ranked = df.with_row_index("__row").with_columns(severity)
+    first_seen = ranked.group_by("id").agg(
+        pl.col("__row").min().alias("__first"),
+        pl.col("created_at").min().alias("__created"),
+    )
+    best = (
+        ranked.sort(["__severity", "redacted_at", "__row"], nulls_last=True)
+        .group_by("id", maintain_order=True)
+        .first()
+    )
+    return (
+        best.join(first_seen, on="id")
+        .sort("__first")
+        .select(
+            pl.col("id"),
+            pl.col("action"),
+            pl.col("reason"),
+            pl.col("__created").alias("created_at").cast(_UTC),
+            pl.col("redacted_at").cast(_UTC),
+        )
+    )
