@@ -1,0 +1,458 @@
+"""``Sandbox``: X's batch compliance API and its signed storage URLs on this machine.
+
+>>> from compliance_nb.sandbox import Sandbox
+>>> with Sandbox(processing_delay=0) as sb:          # doctest: +SKIP
+...     import requests
+...     r = requests.post(f"{sb.url}/2/compliance/jobs", json={"type": "tweets"},
+...                       headers={"Authorization": f"Bearer {sb.bearer_token}"})
+...     job = r.json()["data"]
+...     requests.put(job["upload_url"], data=b"20\\n21\\n",
+...                  headers={"Content-Type": "text/plain"})
+...     # poll GET {sb.url}/2/compliance/jobs/{id} until "complete", then GET download_url
+...     sb.expected(["20", "21"], "tweets")          # what the results say, one row per ID
+
+Choices where the API is unconfirmed (see the ``Sandbox`` docstring for the switches):
+
+* upload file: blank lines, surrounding whitespace and CRLF are ignored; duplicate IDs are
+  answered once; any other line (letters, signs, > 20 digits) fails the job with an ``error``
+  text naming the count and the first bad line;
+* an upload to a job that is no longer ``created`` (a retry after a lost answer) is answered
+  200 and changes nothing;
+* a resumable session lives as long as the job's upload window;
+* DELETE on a job that has finished (complete, failed, expired) answers 200, job unchanged;
+* an unknown job ID answers 404 with a ``resource-not-found`` problem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hmac
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import polars as pl
+
+from ._faults import FaultPlan
+from ._handler import SandboxHandler
+from ._jobs import JobRecord, JobStore
+from ._oracle import TWITTER_EPOCH_MS, Oracle, UploadFormatError, read_id_file
+from ._signing import UrlSigner
+
+__all__ = ["Sandbox"]
+
+logger = logging.getLogger(__name__)
+
+BUCKETS = {"tweets": "twttr-tweet-compliance", "users": "twttr-user-compliance"}
+
+
+class _RouteBudget:
+    """``limit`` requests per route per fixed window of ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._lock = threading.Lock()
+        self._state: dict[str, list[float]] = {}  # route -> [window start, count]
+
+    def spend(self, route: str, count_it: bool = True) -> tuple[bool, int, int, int]:
+        """Count one request (unless ``count_it`` is false); return
+        (allowed, limit, remaining, reset in epoch seconds)."""
+        now = time.time()
+        with self._lock:
+            start, count = self._state.get(route, [now, 0])
+            if now >= start + self.window:
+                start, count = now, 0
+            allowed = count < self.limit
+            if allowed and count_it:
+                count += 1
+            self._state[route] = [start, count]
+        reset = int(start + self.window) + (0 if (start + self.window).is_integer() else 1)
+        return allowed, self.limit, max(0, self.limit - int(count)), reset
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.sandbox = sandbox
+        self.connections: set[socket.socket] = set()
+        super().__init__(address, SandboxHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hangs up mid-request is normal here (see the fault plan)."""
+        logger.debug("sandbox request from %s failed", client_address, exc_info=True)
+
+
+class Sandbox:
+    """A local HTTP server that behaves like X's batch compliance API.
+
+    Parameters
+    ----------
+    host, port : where to listen (loopback and a free port by default).
+    bearer_token : the token the API accepts (a random ``sandbox-...`` one by default).
+    public_url : the base URL handed out in job and storage URLs (for a proxy in front).
+    processing_delay : seconds from a finished upload to ``complete``.
+    seed, rates : the oracle's seed and reason rates (see ``_oracle.Oracle``).
+    rate_limit, rate_window : per-route request budget of the job API.
+    upload_window, download_window : lifetimes of the signed upload and download URLs.
+    estimated_completion : add ``estimated_completion`` to ``in_progress`` jobs.
+    expire_complete_jobs : ``complete`` jobs turn ``expired`` after the download window.
+    created_blocks_new_job : a ``created`` job (still uploadable) blocks a new job of its
+        type, as an ``in_progress`` one always does (409 conflict).
+    storage_dir : where uploads and results live (a temporary folder, removed on stop).
+    problem_host : host in problem ``type`` URIs (``https://api.twitter.com`` or ``.x.com``).
+    missing_redacted_at, extra_lines, scrub_geo_action : oracle options.
+
+    Attributes for tests: ``faults`` (a :class:`FaultPlan`), ``requests_log``,
+    ``auth_leaks``, ``jobs_created``, ``created_job_ids``, :meth:`job_state`,
+    :meth:`expected`.
+
+    Faults apply to the next N matching requests (all routes and faults are listed in
+    ``compliance_nb.sandbox._faults``)::
+
+        sb.faults.add("get", "503", times=2)              # two 503s, then normal answers
+        sb.faults.add("create", "drop", processed=True)   # job created, answer lost
+        sb.faults.add("download", "drop", after_bytes=1000)
+        sb.faults.add("processing", "fail", error="boom")  # the next upload's job fails
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        bearer_token: str | None = None,
+        public_url: str | None = None,
+        processing_delay: float = 3.0,
+        seed: int = 0,
+        rates: Mapping[str, Mapping[str, float]] | None = None,
+        rate_limit: int = 150,
+        rate_window: float = 900.0,
+        upload_window: float = 900.0,
+        download_window: float = 7 * 86400.0,
+        estimated_completion: bool = True,
+        expire_complete_jobs: bool = False,
+        created_blocks_new_job: bool = True,
+        storage_dir: str | os.PathLike[str] | None = None,
+        problem_host: str = "https://api.twitter.com",
+        missing_redacted_at: float = 0.15,
+        extra_lines: float = 0.05,
+        scrub_geo_action: str = "delete",
+    ) -> None:
+        if rate_limit < 1 or rate_window <= 0:
+            raise ValueError("rate_limit must be >= 1 and rate_window > 0")
+        if processing_delay < 0 or upload_window <= 0 or download_window <= 0:
+            raise ValueError("processing_delay must be >= 0 and the windows > 0")
+        self.host = host
+        self.port = port
+        self.bearer_token = bearer_token or f"sandbox-{secrets.token_urlsafe(24)}"
+        self.public_url = public_url.rstrip("/") if public_url else None
+        # a proxy may pass the public URL's path on: requests under it are served too
+        self._path_prefix = urlsplit(self.public_url).path.rstrip("/") if self.public_url else ""
+        self.processing_delay = float(processing_delay)
+        self.seed = seed
+        self.rate_limit = int(rate_limit)
+        self.rate_window = float(rate_window)
+        self.upload_window = float(upload_window)
+        self.download_window = float(download_window)
+        self.estimated_completion = estimated_completion
+        self.expire_complete_jobs = expire_complete_jobs
+        self.created_blocks_new_job = created_blocks_new_job
+        self.problem_host = problem_host.rstrip("/")
+        self.oracle = Oracle(
+            seed,
+            rates,
+            missing_redacted_at=missing_redacted_at,
+            extra_lines=extra_lines,
+            scrub_geo_action=scrub_geo_action,
+        )
+        self.faults = FaultPlan()
+        self.requests_log: list[dict[str, Any]] = []
+        self.auth_leaks: list[dict[str, Any]] = []
+        self.created_job_ids: list[str] = []
+        self._signer = UrlSigner(secrets.token_bytes(32))
+        self._jobs = JobStore(expire_complete_jobs)
+        self._budget = _RouteBudget(self.rate_limit, self.rate_window)
+        self._log_lock = threading.Lock()
+        self._id_lock = threading.Lock()
+        self._last_id = 0
+        self._app_id = str(1_100_000_000_000_000_000 + (int(seed) * 7919) % 10**17)
+        self._storage_arg = Path(storage_dir) if storage_dir is not None else None
+        self._storage: Path | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
+        self._stopped = threading.Event()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Bind and serve in a background thread; returns ``self``."""
+        if self._server is not None:
+            return self
+        if self._storage_arg is not None:
+            self._storage_arg.mkdir(parents=True, exist_ok=True)
+            self._storage = self._storage_arg
+        else:
+            self._storage = Path(tempfile.mkdtemp(prefix="compliance-nb-sandbox-"))
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._stopped.clear()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"compliance-sandbox:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close open connections, remove a temporary storage folder."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        for conn in list(server.connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for worker in self._workers:
+            worker.join(timeout=10)
+        if self._storage_arg is None and self._storage is not None:
+            shutil.rmtree(self._storage, ignore_errors=True)
+        self._stopped.set()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self._server is not None else "stopped"
+        return f"<Sandbox {state} url={self.url!r} jobs={self.jobs_created}>"
+
+    def serve_forever(self) -> None:
+        """Start (if needed) and block until :meth:`stop`, Ctrl-C or SIGTERM."""
+        self.start()
+
+        def _terminate(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            while not self._stopped.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+            self.stop()
+
+    # -- public helpers ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The API base URL, e.g. ``http://127.0.0.1:40123`` (``public_url`` when given)."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        if host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def jobs_created(self) -> int:
+        """How many jobs were created (see ``created_job_ids`` for their IDs)."""
+        return len(self.created_job_ids)
+
+    def client(self, **kwargs: Any) -> Any:
+        """A ``compliance_nb.ComplianceClient`` pointed at this sandbox."""
+        from compliance_nb._client import ComplianceClient
+
+        return ComplianceClient(bearer_token=self.bearer_token, base_url=self.url, **kwargs)
+
+    def expected(self, ids: Any, kind: str) -> pl.DataFrame:
+        """The oracle's primary verdict per distinct ID (first-seen order).
+
+        Columns ``id``, ``action``, ``reason`` (String), ``created_at``, ``redacted_at``
+        (Datetime("us", "UTC")); nulls where the ID needs no action.
+        """
+        return self.oracle.expected(ids, kind)
+
+    def job_state(self, job_id: str) -> dict[str, Any]:
+        """The server-side view of a job (status, uploads, ID counts, results size...)."""
+        job = self._jobs.get(str(job_id), time.time())
+        if job is None:
+            raise KeyError(f"no job {job_id!r} in this sandbox")
+        with self._jobs.lock:
+            return job.state()
+
+    # -- internals used by the handler ------------------------------------------------
+
+    def _log_request(self, entry: dict[str, Any]) -> None:
+        with self._log_lock:
+            self.requests_log.append(entry)
+
+    def _record_leak(self, method: str, path: str, route: str) -> None:
+        with self._log_lock:
+            self.auth_leaks.append({"method": method, "path": path, "route": route})
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        return hmac.compare_digest(header[len("Bearer ") :].encode(), self.bearer_token.encode())
+
+    def _new_job_id(self) -> str:
+        with self._id_lock:
+            ms = int(time.time() * 1000) - TWITTER_EPOCH_MS
+            candidate = (ms << 22) | (1 << 17) | (1 << 12)
+            candidate = max(candidate, self._last_id + 1)
+            self._last_id = candidate
+            return str(candidate)
+
+    def _job_dir(self, job_id: str) -> Path:
+        assert self._storage is not None
+        folder = self._storage / job_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _results_path(self, job_id: str) -> Path:
+        return self._job_dir(job_id) / "results.jsonl"
+
+    def _job_json(self, job: JobRecord) -> dict[str, Any]:
+        with self._jobs.lock:
+            return job.to_json(estimated_completion=self.estimated_completion)
+
+    def _create_job(
+        self, kind: str, name: str | None, resumable: bool, *, expire_now: bool
+    ) -> tuple[JobRecord | None, JobRecord | None]:
+        """Create a job, or return ``(None, blocking_job)`` on a conflict."""
+        now = time.time()
+        with self._jobs.lock:
+            for other in self._jobs.all(now):
+                if other.type != kind:
+                    continue
+                if other.status == "in_progress" or (
+                    other.status == "created" and self.created_blocks_new_job
+                ):
+                    return None, other
+            job_id = self._new_job_id()
+            created = float(int(now))
+            base = self.url
+            obj = f"{self._app_id}_{job_id}"
+            date = _dt.datetime.fromtimestamp(created, tz=_dt.timezone.utc).strftime(
+                "%Y%m%dT%H%M%SZ"
+            )
+            if resumable:
+                upload_headers = "content-length;content-type;host;x-goog-resumable"
+                upload_method = "POST"
+            else:
+                upload_headers, upload_method = "content-type;host", "PUT"
+            upload_url = self._signer.sign(
+                base,
+                f"/storage/{BUCKETS[kind]}/{job_id}/submission/{obj}",
+                method=upload_method,
+                expires=max(1, round(self.upload_window)),
+                signed_headers=upload_headers,
+                content_type="text/plain",
+                date=date,
+            )
+            download_url = self._signer.sign(
+                base,
+                f"/storage/{BUCKETS[kind]}/{job_id}/delivery/{obj}",
+                method="GET",
+                expires=max(1, round(self.download_window)),
+                signed_headers="host",
+                date=date,
+            )
+            job = JobRecord(
+                id=job_id,
+                type=kind,
+                name=name,
+                resumable=resumable,
+                created=now,
+                upload_expires=now if expire_now else now + self.upload_window,
+                download_expires=now + self.download_window,
+                upload_url=upload_url,
+                download_url=download_url,
+            )
+            self._jobs.add(job)
+            self.created_job_ids.append(job_id)
+            return job, None
+
+    def _upload_complete(self, job: JobRecord, source: Path, size: int) -> None:
+        """A whole ID file arrived (moved from ``source``): start processing, the first time."""
+        target = self._job_dir(job.id) / "submission.txt"
+        with self._jobs.lock:
+            job.uploads += 1
+            if job.status != "created" or job.uploaded_at is not None:
+                source.unlink(missing_ok=True)
+                return
+            os.replace(source, target)
+            job.upload_bytes = size
+            job.uploaded_at = time.time()
+            job.status = "in_progress"
+            fault = self.faults.take("processing")
+            delay = self.processing_delay
+            error = None
+            if fault is not None and fault.fault == "slow":
+                delay = float(fault.param("seconds", 5.0))
+            elif fault is not None and fault.fault == "fail":
+                error = str(fault.param("error", "The job failed while processing (injected)."))
+            job.processing_delay = delay
+        worker = threading.Thread(
+            target=self._process, args=(job, target, delay, error), daemon=True
+        )
+        self._workers = [w for w in self._workers if w.is_alive()]
+        self._workers.append(worker)
+        worker.start()
+
+    def _process(self, job: JobRecord, source: Path, delay: float, error: str | None) -> None:
+        outcome: tuple[str, str | None]
+        stats: dict[str, int] = {}
+        try:
+            if error is not None:
+                outcome = ("failed", error)
+            else:
+                ids, n_lines = read_id_file(source)
+                results = self._results_path(job.id)
+                part = results.with_suffix(".part")
+                stats["result_lines"] = self.oracle.write_results(ids, job.type, part)
+                os.replace(part, results)
+                stats.update(n_lines=n_lines, n_ids=len(ids), results_bytes=results.stat().st_size)
+                outcome = ("complete", None)
+        except UploadFormatError as exc:
+            outcome = ("failed", str(exc))
+        except Exception as exc:  # the job fails instead of the thread dying silently
+            outcome = ("failed", f"Internal error while processing the job: {exc}")
+        with self._jobs.lock:
+            for key, value in stats.items():
+                setattr(job, key, value)
+            job.ready_at = max(time.time(), (job.uploaded_at or 0.0) + delay)
+            job.outcome = outcome
