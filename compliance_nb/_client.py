@@ -191,6 +191,8 @@ class ComplianceClient:
         user_agent: str | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        #: True for clients made by ``Sandbox.client()``: their results are simulated.
+        self.is_sandbox: bool = False
         token = bearer_token if bearer_token is not None else _token_from_env()
         self._token: str | None = token.strip() if token and token.strip() else None
         url = base_url or os.environ.get("COMPLIANCE_NB_API_URL") or DEFAULT_BASE_URL
@@ -218,7 +220,8 @@ class ComplianceClient:
 
     def __repr__(self) -> str:
         state = "set" if self._token else "missing"
-        return f"ComplianceClient(base_url={self.base_url!r}, token={state})"
+        sandbox = ", sandbox" if self.is_sandbox else ""
+        return f"ComplianceClient(base_url={self.base_url!r}, token={state}{sandbox})"
 
     def _repr_html_(self) -> str:
         import html

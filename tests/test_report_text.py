@@ -169,3 +169,16 @@ def test_report_of_a_sandbox_run_with_users(sandbox):
     assert all(j in text for ids in rep["job_ids"].values() for j in ids)
     assert rep["job_ids"].keys() == {"tweets", "users"}
     assert "simulated" in text.lower()  # never passed off as X's own results
+
+
+def test_a_sandbox_client_marks_the_run_simulated(sandbox):
+    from compliance_nb._check import check_compliance
+
+    client = sandbox.client()
+    assert client.is_sandbox and "sandbox" in repr(client)
+    out = check_compliance(
+        pl.DataFrame({"id": ["1500000000000000000"]}), client=client, progress=False
+    )
+    report = compliance_report(out)
+    assert report.to_dict()["sandbox"] is True
+    assert "SIMULATED" in report.text

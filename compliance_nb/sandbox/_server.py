@@ -292,10 +292,12 @@ class Sandbox:
         return len(self.created_job_ids)
 
     def client(self, **kwargs: Any) -> Any:
-        """A ``compliance_nb.ComplianceClient`` pointed at this sandbox."""
+        """A ``compliance_nb.ComplianceClient`` pointed at this sandbox (``is_sandbox`` True)."""
         from compliance_nb._client import ComplianceClient
 
-        return ComplianceClient(bearer_token=self.bearer_token, base_url=self.url, **kwargs)
+        client = ComplianceClient(bearer_token=self.bearer_token, base_url=self.url, **kwargs)
+        client.is_sandbox = True
+        return client
 
     def expected(self, ids: Any, kind: str) -> pl.DataFrame:
         """The oracle's primary verdict per distinct ID (first-seen order).
