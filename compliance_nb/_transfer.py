@@ -428,6 +428,11 @@ def _prepare_fileobj(f: Any) -> UploadBody:
     return UploadBody(size=validator.size, count=count, path=Path(tmp.name), temporary=True)
 
 
+def _transient(status: int) -> bool:
+    """Statuses the storage service asks clients to retry with back-off: 408, 429, 5xx."""
+    return status >= 500 or status in (408, 429)
+
+
 # -- storage errors ------------------------------------------------
 _XML_CODE = re.compile(r"<Code>\s*([^<]+?)\s*</Code>")
 _XML_MESSAGE = re.compile(r"<Message>\s*([^<]*?)\s*</Message>")
@@ -551,7 +556,7 @@ def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> None:
         if response.status_code in (200, 201):
             ctx.event("uploading", bytes_done=body.size, bytes_total=body.size)
             return
-        if response.status_code >= 500:
+        if _transient(response.status_code):
             attempt = _next_attempt(ctx, attempt, f"storage answered HTTP {response.status_code}")
             continue
         raise storage_error(response, "upload")
@@ -624,7 +629,7 @@ def upload_resumable(
                 offset = new_offset
                 ctx.event("uploading", bytes_done=offset, bytes_total=total)
                 continue
-            if response is not None and response.status_code < 500:
+            if response is not None and not _transient(response.status_code):
                 raise storage_error(response, "upload")
             if response is not None:
                 problem = f"storage answered HTTP {response.status_code} at byte {offset}"
@@ -683,7 +688,7 @@ def _start_session(ctx: TransferContext, url: str) -> str:
         except _RETRYABLE_ERRORS as exc:
             attempt = _next_attempt(ctx, attempt, f"session start failed ({type(exc).__name__})")
             continue
-        if response.status_code >= 500:
+        if _transient(response.status_code):
             attempt = _next_attempt(ctx, attempt, f"session start answered {response.status_code}")
             continue
         if response.status_code not in (200, 201):
@@ -721,7 +726,7 @@ def _query_status(ctx: TransferContext, session_uri: str, total: int) -> int:
         raise _Complete
     if response.status_code == 308:
         return _stored_bytes(response)
-    if response.status_code >= 500:
+    if _transient(response.status_code):
         raise _ServerError(response.status_code)
     raise storage_error(response, "upload")
 
@@ -755,7 +760,7 @@ def download_to(ctx: TransferContext, url: str, dest: Path) -> int:
                     continue
                 with response:
                     status = response.status_code
-                    if status >= 500:
+                    if _transient(status):
                         failures = _download_retry(ctx, failures, f"HTTP {status}")
                         continue
                     if done and status == 416:
