@@ -563,7 +563,7 @@ class ComplianceClient:
         jobs = self.list_jobs(kind)
         since = started - _CREATE_LOOKUP_WINDOW
         for job in jobs:
-            if job.name != name:
+            if job.name != name or job.status != "created":  # ours is new: not yet uploaded
                 continue
             if job.created_at is None or job.created_at.timestamp() >= since:
                 return job

@@ -48,6 +48,7 @@ from ._exceptions import (
     JobExpiredError,
     JobFailedError,
     NotFoundError,
+    UploadWindowExpiredError,
 )
 from ._ids import check_kind, fingerprint, normalise_base_url, write_id_file
 from ._ledger import Ledger, LedgerRecord
@@ -196,6 +197,9 @@ class _Part:
         self.resumable_threshold = resumable_threshold
         self.base_url = normalise_base_url(client.base_url)
         self.fingerprint = fingerprint(ids, kind, self.base_url)
+        # without a user-given name, the job is named after its IDs, so a job whose
+        # creation a killed kernel never recorded can still be recognised (on_conflict)
+        self.job_name = name or f"compliance_nb-{self.fingerprint[:16]}"
         self._tmp = tempfile.TemporaryDirectory(prefix="compliance_nb_")
         self.workdir = Path(self._tmp.name)
         self._id_file: Path | None = None
@@ -282,21 +286,42 @@ class _Part:
         self.ledger.update_status(job.id, job.status)
         self.emit("reattached", job, message=f"reattached to job {job.id} ({job.status})")
         if job.status == "created":
-            job = self.upload(job)
+            try:
+                job = self.upload(job)
+            except UploadWindowExpiredError as exc:  # closed meanwhile: a new job is needed
+                self.ledger.update_status(job.id, "expired", error=str(exc))
+                return None
         return self.finish(job)
 
-    def create(self) -> tuple[Job, pl.DataFrame]:
+    def create(self, new_jobs_left: int = 2) -> tuple[Job, pl.DataFrame]:
         size = self.id_file().stat().st_size
         resumable = size > self.resumable_threshold
         try:  # the client emits "creating" and "created"
             job = self.client.create_job(
-                self.kind, name=self.name, resumable=resumable, progress=self._forward
+                self.kind, name=self.job_name, resumable=resumable, progress=self._forward
             )
         except ConflictError as exc:
             outcome = self.on_conflict(exc)
             if outcome is None:
                 raise
             return outcome
+        self._record(job)
+        try:
+            job = self.upload(job)
+        except UploadWindowExpiredError as exc:  # the window closed before the upload
+            self.ledger.update_status(job.id, "expired", error=str(exc))
+            if new_jobs_left <= 0:
+                raise
+            self.emit(
+                "retrying",
+                job,
+                message=f"the upload window of job {job.id} closed before the IDs were "
+                "uploaded; creating a new job",
+            )
+            return self.create(new_jobs_left - 1)
+        return self.finish(job)
+
+    def _record(self, job: Job) -> None:
         self.ledger.record_job(
             job,
             fingerprint=self.fingerprint,
@@ -306,8 +331,6 @@ class _Part:
             parts=self.parts,
             n_ids=len(self.ids),
         )
-        job = self.upload(job)
-        return self.finish(job)
 
     def on_conflict(self, exc: ConflictError) -> tuple[Job, pl.DataFrame] | None:
         running: list[Job] = []
@@ -318,6 +341,9 @@ class _Part:
                 break
         for job in running:
             rec = self.ledger.get(job.id)
+            if rec is None and self.name is None and job.name == self.job_name:
+                self._record(job)  # ours: created by a run killed before it recorded it
+                rec = self.ledger.get(job.id)
             if rec is not None and rec.fingerprint == self.fingerprint:
                 outcome = self.resume(job, rec)
                 if outcome is not None:
