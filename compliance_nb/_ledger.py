@@ -28,6 +28,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -76,6 +77,22 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("compliance_nb"))
+
+
+#: a temp file this old was left by a process that died while writing it
+STALE_TEMP_SECONDS = 3600.0
+
+
+def _sweep_stale_temp_files(folder: Path) -> None:
+    """Remove ``*.parquet.tmp`` files left behind by killed processes (older than an hour,
+    so a write still under way in another process is never touched)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for tmp in folder.glob("*.parquet.tmp"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: harmless
 
 
 def _now() -> datetime:
@@ -237,6 +254,7 @@ class Ledger:
         """Keep a job's results as Parquet (temp file, then rename) and mark it complete."""
         try:
             self.results_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _sweep_stale_temp_files(self.results_dir)
             fd, tmp = tempfile.mkstemp(dir=self.results_dir, suffix=".parquet.tmp")
             os.close(fd)
             results.write_parquet(tmp)

@@ -143,3 +143,26 @@ def test_unreadable_ledger_is_a_ledger_error(tmp_path):
     folder.mkdir()  # a folder where the file should be
     with pytest.raises(LedgerError):
         Ledger(folder).find("a")
+
+
+def test_temp_files_left_by_a_killed_writer_are_swept_but_fresh_ones_kept(tmp_path):
+    import os
+    import time
+
+    import polars as pl
+
+    from compliance_nb._ledger import STALE_TEMP_SECONDS, Ledger
+
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger.results_dir.mkdir(parents=True)
+    stale = ledger.results_dir / "abc.parquet.tmp"
+    fresh = ledger.results_dir / "def.parquet.tmp"
+    stale.write_bytes(b"half a file")
+    fresh.write_bytes(b"being written right now")
+    old = time.time() - STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    results = pl.DataFrame({"id": ["1"], "action": ["delete"]})
+    ledger.store_results("123", results)
+    assert not stale.exists()
+    assert fresh.exists()
+    assert pl.read_parquet(ledger.results_dir / "123.parquet").equals(results)
