@@ -16,6 +16,13 @@ what failed), ``reattached`` (an existing job found in the ledger or by name),
 ``cached`` (results reused from the ledger), ``failed`` (``message`` holds the error
 text) and ``cancelled``. Starred stages repeat with updated numbers.
 
+A run over a JSON-lines collection (``apply_compliance_jsonl``) also reports its two
+passes over the source file: ``reading``* (pass 1, before the jobs) and ``writing``*
+(pass 2, after them). Their events have ``kind=None`` and ``job_id=None``;
+``bytes_done``/``bytes_total`` count the source file's bytes on disk (for a gzip file,
+the compressed bytes read so far), and the last event of each pass has
+``bytes_done == bytes_total``.
+
 >>> ev = ProgressEvent("uploading", kind="tweets", job_id="1", bytes_done=5, bytes_total=10)
 >>> ev.fraction
 0.5
@@ -48,6 +55,8 @@ Stage = Literal[
     "retrying",
     "failed",
     "cancelled",
+    "reading",
+    "writing",
 ]
 STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
 
@@ -58,11 +67,12 @@ class ProgressEvent:
 
     Attributes:
         stage: what is happening (see the module docstring).
-        kind: ``"tweets"`` or ``"users"``.
+        kind: ``"tweets"`` or ``"users"`` (None for ``reading``/``writing``).
         job_id: the job's ID once it exists.
         job_name: the job's name, if any.
         job: the latest :class:`Job` seen, if any.
-        bytes_done / bytes_total: transfer progress (uploading, downloading).
+        bytes_done / bytes_total: transfer progress (uploading, downloading); for
+            ``reading``/``writing``, bytes of the source file read so far.
         wait_seconds: for ``waiting``/``retrying``, how long until the next try; for
             ``processing``, how long until the next poll.
         elapsed_seconds: for ``processing``, time since the upload finished.

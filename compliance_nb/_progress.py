@@ -190,15 +190,26 @@ _STAGE_TEXT = {
 }
 
 
+#: a JSON-lines run's passes over its file: one "collection" row, not a job's
+_COLLECTION_STAGES = ("reading", "writing")
+_COLLECTION_KEY = ("collection", None)
+
 _WAITING_FOR = re.compile(r"^\s*rate limit: waiting [^ ]+ s for (.+?)\.?\s*$", re.IGNORECASE)
 
 
 class _Row:
-    """One job's row: title, stage, progress bar, detail line, final counts."""
+    """One job's row: title, stage, progress bar, detail line, final counts.
 
-    def __init__(self, kind: str | None, part: int | None, parts: int | None) -> None:
+    With ``collection=True``, the row of a JSON-lines run's passes over its file
+    (``reading``, ``writing``) instead.
+    """
+
+    def __init__(
+        self, kind: str | None, part: int | None, parts: int | None, *, collection: bool = False
+    ) -> None:
         import ipywidgets as w
 
+        self.collection = collection
         self.kind = kind
         self.part = part
         self.parts = parts
@@ -232,7 +243,10 @@ class _Row:
     def _set_title(self) -> None:
         import html
 
-        text = _row_title(self.kind, self.job_id, self.name, self.part, self.parts)
+        if self.collection:
+            text = "collection"
+        else:
+            text = _row_title(self.kind, self.job_id, self.name, self.part, self.parts)
         self.title.value = f"<b>{html.escape(text)}</b>"
 
     def identify(self, event: ProgressEvent) -> None:
@@ -290,6 +304,23 @@ class _Row:
 
     _on_uploading = _transfer
     _on_downloading = _transfer
+
+    def _collection_pass(self, event: ProgressEvent, now: float) -> None:
+        """A pass over the collection file; the last ``writing`` event ends the row."""
+        self._transfer(event, now)
+        if event.bytes_total is None or (event.bytes_done or 0) < event.bytes_total:
+            return
+        self.bar.value = self.bar.max
+        if event.stage == "writing":
+            self.finished = True
+            self.bar.bar_style = "success"
+            self.stage_label.value = "written"
+        else:
+            self.bar.bar_style = ""
+            self.stage_label.value = "read"
+
+    _on_reading = _collection_pass
+    _on_writing = _collection_pass
 
     def _on_processing(self, event: ProgressEvent, now: float) -> None:
         self.bar.bar_style = "info"
@@ -439,10 +470,19 @@ class ProgressPanel(Reporter):
 
     # events ----------------------------------------------------------------------
     def _row_for(self, event: ProgressEvent) -> _Row:
-        if event.kind is None and event.job_id is None and self.rows:
+        if event.stage in _COLLECTION_STAGES:
+            row = self._by_key.get(_COLLECTION_KEY)
+            if row is None:
+                row = _Row(None, None, None, collection=True)
+                self._by_key[_COLLECTION_KEY] = row
+                self.rows.append(row)
+                self.widget.children = (self.header, self.summary, *(r.box for r in self.rows))
+            return row
+        job_rows = [r for r in self.rows if not r.collection]
+        if event.kind is None and event.job_id is None and job_rows:
             # a wait or retry the client could not tie to a job: the latest open row
-            open_rows = [r for r in self.rows if not r.finished]
-            return (open_rows or self.rows)[-1]
+            open_rows = [r for r in job_rows if not r.finished]
+            return (open_rows or job_rows)[-1]
         key = (event.kind, event.part)
         row = self._by_job.get(event.job_id) if event.job_id else None
         if row is None:
@@ -475,12 +515,18 @@ class ProgressPanel(Reporter):
     def _refresh_summary(self) -> None:
         if not self.rows:
             return
-        done = sum(1 for r in self.rows if r.finished and r.bar.bar_style == "success")
+        jobs = [r for r in self.rows if not r.collection]
+        done = sum(1 for r in jobs if r.finished and r.bar.bar_style == "success")
         waiting = [r for r in self.rows if r.deadline is not None]
-        text = f"{len(self.rows)} job(s), {done} done"
+        text = f"{len(jobs)} job(s), {done} done"
         if waiting:
             text += " · waiting, see below (it is not stuck)"
-        self.summary.value = text
+        self.summary.value = text + self._collection_text()
+
+    def _collection_text(self) -> str:
+        """' · collection: reading' while a JSON-lines run reads or writes its file."""
+        row = self._by_key.get(_COLLECTION_KEY)
+        return f" · collection: {row.stage_label.value}" if row is not None else ""
 
     # countdown timer -------------------------------------------------------------
     def tick(self) -> bool:
@@ -520,7 +566,8 @@ class ProgressPanel(Reporter):
             from ._exceptions import JobCancelledError
 
             if error is None:
-                self.summary.value = f"{len(self.rows)} job(s) finished"
+                jobs = sum(1 for r in self.rows if not r.collection)
+                self.summary.value = f"{jobs} job(s) finished" + self._collection_text()
             elif isinstance(error, JobCancelledError):
                 self.summary.value = "cancelled"
                 for row in self.rows:
@@ -572,13 +619,17 @@ class LineReporter(Reporter):
         return "[" + " ".join(bits) + "]"
 
     def __call__(self, event: ProgressEvent) -> None:
-        key = (event.kind, event.part)
         stage = event.stage
-        prefix = self._prefix(event)
+        if stage in _COLLECTION_STAGES:
+            key: tuple[Any, ...] = _COLLECTION_KEY
+            prefix = "[collection]"
+        else:
+            key = (event.kind, event.part)
+            prefix = self._prefix(event)
         previous = self._last_stage.get(key)
         self._last_stage[key] = stage
         msg = f": {event.message}" if event.message else ""
-        if stage in ("uploading", "downloading"):
+        if stage in ("uploading", "downloading", *_COLLECTION_STAGES):
             fraction = event.fraction
             last = self._last_fraction.get(key) if previous == stage else None
             if fraction is None:

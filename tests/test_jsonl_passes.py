@@ -11,14 +11,11 @@ import polars as pl
 import pytest
 
 from compliance_nb._exceptions import InputError
-from compliance_nb._jsonl import (
-    JsonlSummary,
-    Verdicts,
-    apply_compliance_jsonl,
-    compliant_line,
-    scan_ids,
-    write_compliant_copy,
-)
+from compliance_nb._jsonl import apply_compliance_jsonl
+from compliance_nb._jsonl_rules import Verdicts, compliant_line
+from compliance_nb._jsonl_scan import scan_ids
+from compliance_nb._jsonl_summary import JsonlSummary
+from compliance_nb._jsonl_write import write_compliant_copy
 
 BIG = "1212092628029698049"  # above 2**53: a float would turn it into ...048
 BIG_USER = "1212092628029698051"
@@ -368,12 +365,12 @@ def test_tweets_whose_author_is_unknown_are_counted(tmp_path: Path) -> None:
 def test_ids_collected_in_many_chunks_are_the_same_distinct_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from compliance_nb import _jsonl
+    from compliance_nb import _jsonl_scan
     from compliance_nb.datasets import sample_collection
 
     path = sample_collection(tmp_path / "c.jsonl", n_lines=30, seed=5)
     whole = scan_ids(path)
-    monkeypatch.setattr(_jsonl, "_ID_CHUNK", 37)  # hundreds of chunks, merged as they go
+    monkeypatch.setattr(_jsonl_scan, "_ID_CHUNK", 37)  # hundreds of chunks, merged as they go
     chunked = scan_ids(path)
     assert chunked.tweet_ids.to_list() == whole.tweet_ids.to_list()
     assert chunked.user_ids.to_list() == whole.user_ids.to_list()
