@@ -178,8 +178,8 @@ _STAGE_TEXT = {
     "reattached": "reattached to an existing job",
     "cached": "results reused from the local cache",
     "uploading": "uploading IDs",
-    "uploaded": "upload finished; waiting for X to process",
-    "processing": "processing at X",
+    "uploaded": "upload finished; waiting for the job to be processed",
+    "processing": "processing (on the API server)",
     "downloading": "downloading results",
     "downloaded": "results downloaded",
     "joined": "done: results joined",
@@ -332,7 +332,7 @@ class _Row:
             left = estimate.timestamp() - now
             when = estimate.strftime("%H:%M:%S UTC")
             if left > 0:
-                parts.append(f"X estimates completion at {when} (in {format_duration(left)})")
+                parts.append(f"estimated completion at {when} (in {format_duration(left)})")
             else:
                 parts.append(f"X estimated completion at {when}")
             if event.elapsed_seconds is not None and left > 0:
@@ -646,8 +646,8 @@ class LineReporter(Reporter):
         elif stage == "processing":
             if previous != stage:
                 estimate = event.job.estimated_completion if event.job is not None else None
-                extra = f", X estimates completion at {estimate:%H:%M UTC}" if estimate else ""
-                self._write(f"{prefix} processing at X{extra}")
+                extra = f", estimated completion {estimate:%H:%M UTC}" if estimate else ""
+                self._write(f"{prefix} processing on the API server{extra}")
         elif stage == "waiting":
             until = _clock_time(time.time() + (event.wait_seconds or 0))
             why = _WAITING_FOR.match(event.message or "")
