@@ -57,6 +57,13 @@ _FREQS = {"day": "1d", "week": "1w", "month": "1mo"}
 _LABEL_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}
 
 
+def _integer_ticks(axis: Any) -> None:
+    """Counts of items are whole numbers: no 2.5 on a count axis."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def reason_color(reason: str) -> str:
     """The colour of an outcome; reasons the API may add later get stable greys.
 
@@ -178,6 +185,7 @@ def plot_reasons(
     ax.set_yticks(positions, labels)
     ax.invert_yaxis()  # first label at the top
     ax.set_xlabel("items (distinct IDs)")
+    _integer_ticks(ax.xaxis)
     ax.set_title(title)
     ax.margins(x=0.05)
     return ax
@@ -243,6 +251,7 @@ def plot_redaction_dates(df: Any, ax: Axes | None = None, freq: str = "auto") ->
     ax.set_title(title)
     ax.set_xlabel(f"redaction date (UTC), per {freq}")
     ax.set_ylabel("items redacted")
+    _integer_ticks(ax.yaxis)
     ax.legend(title="reason", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     from matplotlib import dates as mdates
 
@@ -335,6 +344,8 @@ def plot_availability(
     unit = {"day": ", per day", "week": ", per week (its first day)", "month": ", per month"}
     ax.set_xlabel(f"created (read from the {kind.removesuffix('s')} ID, UTC){unit.get(freq, '')}")
     ax.set_ylabel("share of items" if relative else "items (distinct IDs)")
+    if not relative:
+        _integer_ticks(ax.yaxis)
     if relative:
         ax.set_ylim(0, 1)
     ax.set_title(title)
@@ -378,5 +389,6 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
     ax.set_title(f"{title} (n = {len(values):,})")
     ax.set_xlabel("days from creation to redaction")
     ax.set_ylabel("items")
+    _integer_ticks(ax.yaxis)
     ax.legend(fontsize="small")
     return ax

@@ -350,3 +350,20 @@ def test_reason_bars_of_a_real_sandbox_run(sandbox, ax):
         for label, n in Counter(labels.to_list()).items():
             expected[f"{kind}: {label}"] = n
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("plot", "axis"),
+    [
+        (plot_reasons, "x"),
+        (plot_redaction_dates, "y"),
+        (plot_availability, "y"),
+        (plot_redaction_lag, "y"),
+    ],
+)
+def test_count_axes_have_whole_number_ticks(checked, ax, plot, axis):
+    plot(checked, ax=ax)
+    ax.figure.canvas.draw()
+    ticks = ax.get_xticks() if axis == "x" else ax.get_yticks()
+    assert len(ticks) > 1
+    assert all(float(t).is_integer() for t in ticks), ticks
