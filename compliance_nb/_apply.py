@@ -20,11 +20,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import polars as pl
 
 from ._check import DEFAULT_PREFIX, ColumnNames, join_results
 from ._exceptions import InputError
 from ._frames import as_frame, column_values, drop_columns, filter_rows, null_where
+from ._lazy import as_lazy, is_lazy
 
 __all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
 
@@ -79,6 +81,11 @@ def apply_compliance(
     :func:`join_results` does. ``df`` is never changed; the result has its type, its
     column order, and (pandas) the index labels of the rows kept.
 
+    Lazy frames (polars ``LazyFrame``, DuckDB relation, Dask, PySpark) stay lazy: the
+    filter and the geo null-out are added to the query and run inside its engine when
+    it is computed; nothing is computed here unless ``return_summary=True`` (one
+    aggregate query over the compliance columns). Row order is the engine's.
+
     Args:
         df: the dataset.
         results: None to use the compliance columns already on ``df``; else a results
@@ -104,6 +111,17 @@ def apply_compliance(
         >>> out.rows(), summary["removed"]
         ([('2', None), ('3', 'c')], {'deleted': 1})
     """
+    if is_lazy(df):
+        return _apply_lazy(
+            df,
+            results,
+            id_column=id_column,
+            kind=kind,
+            geo_columns=geo_columns,
+            prefix=prefix,
+            return_summary=return_summary,
+            drop_compliance_columns=drop_compliance_columns,
+        )
     frame = as_frame(df)
     names = ColumnNames.for_prefix(prefix)
     joined_here = results is not None
@@ -199,3 +217,115 @@ def apply_compliance(
     )
     native = out.to_native()
     return (native, summary) if return_summary else native
+
+
+# -- lazy frames -----------------------------------------------------------------------
+
+
+def _apply_lazy(
+    df: Any,
+    results: Any,
+    *,
+    id_column: str,
+    kind: str,
+    geo_columns: Sequence[str] | None,
+    prefix: str,
+    return_summary: bool,
+    drop_compliance_columns: bool | None,
+) -> Any:
+    """:func:`apply_compliance` on a lazy frame: the same rules as nw expressions."""
+    names = ColumnNames.for_prefix(prefix)
+    joined_here = results is not None
+    if joined_here:
+        df = join_results(df, results, id_column=id_column, kind=kind, prefix=prefix)
+    frame = as_lazy(df)
+    columns = frame.collect_schema().names()
+    if not joined_here and not any(names.main[f] in columns for f in ("action", "reason")):
+        raise InputError(
+            f"The frame has no {names.main['action']!r}/{names.main['reason']!r} columns. "
+            "Run check_compliance first (check_compliance(lf) then apply_compliance), "
+            "or pass results= (a results file or frame)."
+        )
+
+    def line(fields: dict[str, str]) -> tuple[nw.Expr, nw.Expr]:
+        """(has a result line, reason) per row, for the main or the user columns."""
+        hit: nw.Expr = nw.lit(False)
+        for f in ("action", "reason"):
+            if fields[f] in columns:
+                hit = hit | ~nw.col(fields[f]).is_null()
+        reason = (
+            nw.col(fields["reason"]).cast(nw.String)
+            if fields["reason"] in columns
+            else nw.lit(None, nw.String)
+        )
+        return hit, reason
+
+    m_hit, m_reason = line(names.main)
+    m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
+    label = nw.when(m_hit & ~m_geo).then(m_reason.fill_null("unknown"))
+    u_geo: nw.Expr = nw.lit(False)
+    if any(c in columns for c in names.user.values()):
+        u_hit, u_reason = line(names.user)
+        u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
+        u_label = nw.when(u_hit & ~u_geo).then(
+            nw.concat_str(nw.lit("user_"), u_reason.fill_null("unknown"))
+        )
+        label = nw.coalesce(label, u_label)
+    remove = ~label.is_null()
+    scrub = (m_geo | u_geo) & ~remove
+
+    compliance_cols = [*names.main.values(), *names.user.values(), names.compliant, names.status]
+    if geo_columns is None:
+        geo = default_geo_columns(columns, exclude=[id_column, *compliance_cols])
+    else:
+        geo = list(geo_columns)
+        missing = [c for c in geo if c not in columns]
+        if missing:
+            raise InputError(
+                f"geo_columns: {', '.join(map(repr, missing))} not in the frame. "
+                f"Available columns: {', '.join(map(repr, columns))}."
+            )
+
+    out = frame
+    if geo:
+        out = out.with_columns(*[nw.when(~scrub).then(nw.col(c)).alias(c) for c in geo])
+    out = out.filter(~remove)
+    drop = joined_here if drop_compliance_columns is None else drop_compliance_columns
+    if drop:
+        out = out.drop([c for c in compliance_cols if c in columns])
+    logger.info(
+        "apply_compliance: lazy frame; removal of rows and geo scrub in %s added to the "
+        "query (computed when the frame is)",
+        ", ".join(geo) or "no columns",
+    )
+    native = out.to_native()
+    if not return_summary:
+        return native
+    counts = (
+        frame.select(label.alias("label"), scrub.cast(nw.Int64).alias("scrub"))
+        .group_by("label")
+        .agg(nw.len().alias("rows"), nw.col("scrub").sum().alias("scrub"))
+        .collect()
+    )
+    table = pl.from_arrow(counts.to_arrow())
+    assert isinstance(table, pl.DataFrame)
+    removed = table.filter(pl.col("label").is_not_null()).sort(
+        ["rows", "label"], descending=[True, False]
+    )
+    rows_in = int(table["rows"].sum() or 0)
+    n_removed = int(removed["rows"].sum() or 0)
+    summary: dict[str, Any] = {
+        "rows_in": rows_in,
+        "rows_out": rows_in - n_removed,
+        "rows_removed": n_removed,
+        "removed": {str(k): int(v) for k, v in removed.select("label", "rows").iter_rows()},
+        "rows_geo_scrubbed": int(table["scrub"].sum() or 0),
+        "geo_columns": geo,
+    }
+    if summary["rows_geo_scrubbed"] and not geo:
+        logger.warning(
+            "%d row(s) need their geo data removed, but no geo columns were found; pass "
+            "geo_columns=[...] to name them.",
+            summary["rows_geo_scrubbed"],
+        )
+    return native, summary

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import narwhals.stable.v2 as nw
 import polars as pl
 
 from ._engine import (
@@ -41,6 +42,7 @@ from ._events import CancelToken, ProgressEvent, emit
 from ._exceptions import InputError
 from ._frames import add_columns, as_frame, column_values, is_path, require_columns, to_polars
 from ._ids import ParsedIds, check_kind, parse_ids, unique_ids
+from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
 
 if TYPE_CHECKING:
@@ -214,6 +216,81 @@ def build_columns(
     return _status_columns(main, user, names)
 
 
+# -- the join on a lazy frame (inside its engine) -------------------------------------------
+
+_M_HIT, _U_HIT = "__compliance_nb_m_hit", "__compliance_nb_u_hit"
+_M_KEY, _U_KEY = "__compliance_nb_m_key", "__compliance_nb_u_key"
+
+
+def _nw_label(reason: nw.Expr) -> nw.Expr:
+    geo = reason.is_in(_GEO_REASONS).fill_null(False)
+    return nw.when(geo).then(nw.lit("geo_scrubbed")).otherwise(reason.fill_null("unknown"))
+
+
+def build_lazy(
+    frame: nw.LazyFrame[Any],
+    id_column: str,
+    results: pl.DataFrame,
+    *,
+    names: ColumnNames,
+    user_id_column: str | None = None,
+    user_results: pl.DataFrame | None = None,
+) -> nw.LazyFrame[Any]:
+    """``frame`` with the added columns, joined and computed inside its engine (lazy).
+
+    The same columns, values and rules as :func:`build_columns`; rows are not promised to
+    keep their order (see :mod:`compliance_nb._lazy`)."""
+    original = frame.collect_schema().names()
+    out = join_lazy(frame, id_column, results, names.main, hit_name=_M_HIT, key_name=_M_KEY)
+    with_user = user_id_column is not None
+    if with_user:
+        out = join_lazy(
+            out,
+            user_id_column,  # type: ignore[arg-type]
+            user_results if user_results is not None else pl.DataFrame(schema=RESULTS_SCHEMA),
+            names.user,
+            hit_name=_U_HIT,
+            key_name=_U_KEY,
+        )
+    present = ~nw.col(_M_KEY).is_null()
+    m_hit = nw.col(_M_HIT).fill_null(False)
+    m_reason = nw.col(names.main["reason"])
+    m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
+    m_removal = m_hit & ~m_geo
+    status = nw.when(~present).then(nw.lit(None, nw.String))
+    if with_user:
+        u_hit = nw.col(_U_HIT).fill_null(False)
+        u_reason = nw.col(names.user["reason"])
+        u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
+        u_removal = u_hit & ~u_geo
+        status = (
+            status.when(m_removal)
+            .then(_nw_label(m_reason))
+            .when(u_removal)
+            .then(nw.concat_str(nw.lit("user_"), u_reason.fill_null("unknown")))
+            .when(m_geo | u_geo)
+            .then(nw.lit("geo_scrubbed"))
+            .otherwise(nw.lit("available"))
+        )
+        compliant = nw.when(present).then(~(m_hit | u_hit))
+    else:
+        status = (
+            status.when(m_removal)
+            .then(_nw_label(m_reason))
+            .when(m_geo)
+            .then(nw.lit("geo_scrubbed"))
+            .otherwise(nw.lit("available"))
+        )
+        compliant = nw.when(present).then(~m_hit)
+    added = names.added(with_user)
+    if backend_name(out) != "dask":  # Dask: made nullable "boolean" by finish_lazy
+        compliant = compliant.cast(nw.Boolean)
+    out = out.with_columns(compliant.alias(names.compliant), status.alias(names.status))
+    return finish_lazy(
+        out.select(*original, *added), added_bools=[names.compliant], added_text=[names.status]
+    )
+
+
 # -- results given by the user ----------------------------------------------------------
 
 
@@ -296,7 +373,8 @@ def join_results(
     ``.parquet`` copy) or a results frame (polars or pandas; columns ``id``, ``action``,
     ``reason``, ``created_at``, ``redacted_at``). Several lines for one ID are collapsed
     as in :func:`check_compliance`. The columns added, the ID rules and ``errors=`` are
-    those of :func:`check_compliance` (without the ``user_`` columns).
+    those of :func:`check_compliance` (without the ``user_`` columns). A lazy ``df``
+    gives a lazy frame of its kind (joined inside its engine).
 
     Examples:
         >>> import polars as pl
@@ -306,11 +384,16 @@ def join_results(
         (['deleted', 'available'], [False, True])
     """
     check_kind(kind)
-    frame = as_frame(df)
+    lazy = is_lazy(df)
+    frame: Any = as_lazy(df) if lazy else as_frame(df)
     require_columns(frame, id_column)
     names = ColumnNames.for_prefix(prefix)
-    _check_clashes(frame.columns, names, with_user=False)
+    _check_clashes(list(frame.columns), names, with_user=False)
     label = "Tweet ID" if kind == "tweets" else "user ID"
+    if lazy:  # validate the IDs (streamed, distinct only), then join inside the engine
+        unique_lazy_ids(frame, id_column, errors=errors, kind_label=label)
+        collapsed = collapse_results(results_frame(results))
+        return build_lazy(frame, id_column, collapsed, names=names).to_native()
     parsed = _parse_column(frame, id_column, errors, label)
     collapsed = collapse_results(results_frame(results))
     columns = build_columns(parsed.ids, collapsed, names=names)
@@ -342,6 +425,12 @@ def check_compliance(
         checked = df.pipe(check_compliance)                        # Tweet IDs in "id"
         checked = df.pipe(check_compliance, id_column="author_id", kind="users")
         checked = df.pipe(check_compliance, user_id_column="author_id")  # both at once
+
+    Lazy frames (polars ``LazyFrame``, DuckDB relation, Dask or PySpark DataFrame) give
+    a lazy frame of the same kind: only the ID column's distinct values are brought here
+    (streamed, validated, 8 bytes per ID); the jobs run; the results are joined on
+    inside the engine when the frame is computed. Lazy engines do not promise row order.
+    See docs/lazy.md.
 
     Returns the same type as ``df`` (pandas, polars, or another eager frame narwhals
     supports), with the same rows in the same order, the pandas index kept and the
@@ -427,7 +516,8 @@ def check_compliance(
     """
     # ---- validate everything before any request
     check_kind(kind)
-    frame = as_frame(df)
+    lazy = is_lazy(df)
+    frame: Any = as_lazy(df) if lazy else as_frame(df)
     if user_id_column is not None and kind != "tweets":
         raise InputError(
             "user_id_column= goes with kind='tweets' (a Tweet ID column plus its authors' "
@@ -436,71 +526,55 @@ def check_compliance(
     require_columns(frame, id_column, *([user_id_column] if user_id_column else []))
     names = ColumnNames.for_prefix(prefix)
     with_user = user_id_column is not None
-    _check_clashes(frame.columns, names, with_user)
+    _check_clashes(list(frame.columns), names, with_user)
     if name is not None and (not isinstance(name, str) or len(name) > 64):
         raise InputError(f"name={name!r}: a job name is text of at most 64 characters.")
     validate_options(max_ids_per_job, resumable_threshold, max_age)
     label = "Tweet ID" if kind == "tweets" else "user ID"
-    parsed = _parse_column(frame, id_column, errors, label)
-    user_parsed = (
-        _parse_column(frame, user_id_column, errors, "user ID") if user_id_column else None
-    )
-    ids_by_kind: dict[str, pl.Series] = {kind: unique_ids(parsed.ids)}
-    if user_parsed is not None:
-        ids_by_kind["users"] = unique_ids(user_parsed.ids)
+    parsed = user_parsed = None
+    if lazy:  # distinct IDs only, computed by the frame's engine and streamed here
+        ids_by_kind = {kind: unique_lazy_ids(frame, id_column, errors=errors, kind_label=label).ids}
+        if user_id_column:
+            ids_by_kind["users"] = unique_lazy_ids(
+                frame, user_id_column, errors=errors, kind_label="user ID"
+            ).ids
+    else:
+        parsed = _parse_column(frame, id_column, errors, label)
+        if user_id_column:
+            user_parsed = _parse_column(frame, user_id_column, errors, "user ID")
+        ids_by_kind = {kind: unique_ids(parsed.ids)}
+        if user_parsed is not None:
+            ids_by_kind["users"] = unique_ids(user_parsed.ids)
     ids_by_kind = {k: v for k, v in ids_by_kind.items() if len(v)}
 
     # ---- run the jobs
-    engine: dict[str, EngineResult] = {}
-    used_client = client
-    if ids_by_kind:
-        from ._ledger import Ledger
-        from ._progress import resolve_progress
-
-        if used_client is None:
-            from ._client import ComplianceClient
-
-            used_client = ComplianceClient()
-            if not used_client.has_token:
-                from ._exceptions import MissingTokenError
-
-                raise MissingTokenError()
-        ledger = Ledger(ledger_path)
-        reporter = resolve_progress(progress)
-        try:
-            engine = run_kinds(
-                ids_by_kind,
-                client=used_client,
-                name=name,
-                progress=reporter,
-                cache=cache,
-                max_age=max_age,
-                max_ids_per_job=max_ids_per_job,
-                resumable_threshold=resumable_threshold,
-                ledger=ledger,
-                cancel=cancel,
-            )
-            for k, res in engine.items():
-                emit(
-                    reporter,
-                    ProgressEvent(
-                        "joined",
-                        kind=k,
-                        job_id=res.jobs[-1].id if res.jobs else None,
-                        counts=res.counts,
-                        message=_counts_message(res.counts),
-                    ),
-                )
-        except BaseException as exc:
-            if reporter is not None:
-                reporter.close(exc)
-            raise
-        if reporter is not None:
-            reporter.close(None)
+    engine, used_client = _run_engine(
+        ids_by_kind,
+        client=client,
+        name=name,
+        progress=progress,
+        cache=cache,
+        max_age=max_age,
+        max_ids_per_job=max_ids_per_job,
+        resumable_threshold=resumable_threshold,
+        ledger_path=ledger_path,
+        cancel=cancel,
+    )
 
     # ---- join back
     empty = pl.DataFrame(schema=RESULTS_SCHEMA)
     main_results = engine[kind].results if kind in engine else empty
+    if parsed is None:  # lazy: joined inside the engine, still lazy
+        lazy_out = build_lazy(
+            frame,
+            id_column,
+            main_results,
+            names=names,
+            user_id_column=user_id_column,
+            user_results=engine["users"].results if "users" in engine else empty,
+        ).to_native()
+        _remember(lazy_out, engine, used_client, id_column, user_id_column, prefix)
+        return lazy_out
     columns = build_columns(
         parsed.ids,
         main_results,
@@ -511,6 +585,71 @@ def check_compliance(
     out = add_columns(frame, columns).to_native()
     _remember(out, engine, used_client, id_column, user_id_column, prefix)
     return out
+
+
+def _run_engine(
+    ids_by_kind: Mapping[str, pl.Series],
+    *,
+    client: ComplianceClient | None,
+    name: str | None,
+    progress: Any,
+    cache: bool,
+    max_age: timedelta | float | None,
+    max_ids_per_job: int,
+    resumable_threshold: int,
+    ledger_path: Any,
+    cancel: CancelToken | None,
+) -> tuple[dict[str, EngineResult], Any]:
+    """Run the jobs for the distinct IDs of each kind (none: nothing is sent and no token
+    is needed); return the engine results and the client used."""
+    engine: dict[str, EngineResult] = {}
+    used_client = client
+    if not ids_by_kind:
+        return engine, used_client
+    from ._ledger import Ledger
+    from ._progress import resolve_progress
+
+    if used_client is None:
+        from ._client import ComplianceClient
+
+        used_client = ComplianceClient()
+        if not used_client.has_token:
+            from ._exceptions import MissingTokenError
+
+            raise MissingTokenError()
+    ledger = Ledger(ledger_path)
+    reporter = resolve_progress(progress)
+    try:
+        engine = run_kinds(
+            ids_by_kind,
+            client=used_client,
+            name=name,
+            progress=reporter,
+            cache=cache,
+            max_age=max_age,
+            max_ids_per_job=max_ids_per_job,
+            resumable_threshold=resumable_threshold,
+            ledger=ledger,
+            cancel=cancel,
+        )
+        for k, res in engine.items():
+            emit(
+                reporter,
+                ProgressEvent(
+                    "joined",
+                    kind=k,
+                    job_id=res.jobs[-1].id if res.jobs else None,
+                    counts=res.counts,
+                    message=_counts_message(res.counts),
+                ),
+            )
+    except BaseException as exc:
+        if reporter is not None:
+            reporter.close(exc)
+        raise
+    if reporter is not None:
+        reporter.close(None)
+    return engine, used_client
 
 
 def _counts_message(counts: Mapping[str, int]) -> str:

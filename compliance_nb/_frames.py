@@ -9,6 +9,9 @@ polars, and adds columns back without disturbing the user's rows:
 * the input is never mutated: narwhals returns new frames;
 * every step checks the row count.
 
+Lazy frames (polars LazyFrame, DuckDB, Dask, PySpark) take another path, in
+:mod:`compliance_nb._lazy`: nothing is pulled into memory but the distinct IDs.
+
 >>> import polars as pl
 >>> frame = as_frame(pl.DataFrame({"id": ["2", "1"]}))
 >>> column_values(frame, "id").to_list()
@@ -54,10 +57,11 @@ def as_frame(df: Any) -> nw.DataFrame[Any]:
         frame = nw.from_native(df, eager_only=True)
     except TypeError as exc:
         lazy_hint = ""
-        if hasattr(df, "collect") or hasattr(df, "compute"):
+        if hasattr(df, "collect") or hasattr(df, "compute") or hasattr(df, "fetchall"):
             lazy_hint = (
-                " It looks like a lazy frame: collect it first "
-                "(polars: lf.collect(); dask: ddf.compute())."
+                " It looks like a lazy frame, which this call needs in memory: collect it "
+                "first (polars: lf.collect(); dask: ddf.compute()). check_compliance, "
+                "join_results and apply_compliance take lazy frames as they are."
             )
         raise InputError(
             f"Expected a pandas or polars DataFrame, got {type(df).__module__}."
@@ -97,7 +101,11 @@ def column_values(frame: nw.DataFrame[Any], name: str) -> pl.Series | list[Any]:
 
 
 def to_polars(df: Any) -> pl.DataFrame:
-    """Any eager DataFrame narwhals supports -> polars (through Arrow, no float detours)."""
+    """Any DataFrame narwhals supports -> polars (through Arrow, no float detours). A lazy
+    frame (a results frame: small) is collected."""
+    wrapped = nw.from_native(df, pass_through=True)
+    if isinstance(wrapped, nw.LazyFrame):
+        df = wrapped.collect()
     frame = as_frame(df)
     native = frame.to_native()
     if isinstance(native, pl.DataFrame):

@@ -97,7 +97,6 @@ BAD_INPUTS = {
         "bytes",
     ),
     "bad max_age": (pl.DataFrame({"id": ["20"]}), {"max_age": "1 day"}, InputError, "timedelta"),
-    "lazy frame": (pl.LazyFrame({"id": ["20"]}), {}, InputError, "collect"),
     "not a frame": ([20, 21], {}, InputError, "DataFrame"),
 }
 

@@ -1,0 +1,534 @@
+"""Lazy and distributed frames: polars ``LazyFrame``, DuckDB relations, Dask and PySpark.
+
+The eager path pulls the ID column into memory and attaches the new columns by position.
+A lazy frame may hold billions of rows, so here:
+
+1. **IDs out, nothing else**: only the ID column is selected, its distinct values are
+   computed *by the frame's own engine* (``SELECT DISTINCT``), and those are streamed to
+   this process in batches (polars: streaming ``collect_batches``; DuckDB: an Arrow
+   record-batch reader; Dask: one partition at a time; Spark: ``toLocalIterator``).
+   Each batch is validated by :func:`compliance_nb._ids.parse_ids`, the eager path's
+   own rules, so only the distinct valid IDs (8 bytes each) are ever held here. The other
+   columns are never read.
+2. **results in**: the collapsed results (one row per ID that needs action, usually far
+   fewer rows) become a small frame of the same engine (a polars LazyFrame, a relation on
+   the same DuckDB connection, a one-partition Dask frame, a broadcast Spark frame) and
+   are joined on *inside the engine*, by a key computed per row in the engine. The
+   result is lazy again, of the input's type.
+
+Rows: lazy engines do not promise an order; the output has the same rows as the input,
+not necessarily in the same order. Sort by a key of your own when order matters.
+
+Text IDs: per row the engine strips ASCII whitespace (space, ``\\t``, ``\\n``, ``\\r``,
+``\\v``, ``\\f``), then wants 1-19 ASCII digits; leading zeros are dropped; the value must
+be 1 to 2**63-1. This is the eager rule, except that other Unicode white space (e.g. a
+no-break space) is not stripped: such a value is invalid here.
+
+>>> import polars as pl
+>>> is_lazy(pl.LazyFrame({"id": [1]})), is_lazy(pl.DataFrame({"id": [1]}))
+(True, False)
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import polars as pl
+
+from ._exceptions import IDColumnTypeError, InputError
+from ._ids import MAX_ID, parse_ids
+
+__all__ = [
+    "LazyIds",
+    "as_lazy",
+    "backend_name",
+    "distinct_query",
+    "is_lazy",
+    "join_lazy",
+    "lookup_frame",
+    "row_key",
+    "unique_lazy_ids",
+]
+
+#: Rows per batch streamed out of the engine (distinct ID values only).
+BATCH_ROWS = 1_000_000
+_WHITESPACE = string.whitespace  # ASCII: " \t\n\r\x0b\x0c"
+_MAX_ID_TEXT = str(MAX_ID)  # 19 digits
+_KEY = "__compliance_nb_key"
+_HIT = "__compliance_nb_hit"
+_EXAMPLES = 5
+_INVALID_CAP = 1_000_000
+
+
+@contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """narwhals warns that its Dask support moves to a separate package; not for users."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*Dask support is moving", category=FutureWarning
+        )
+        yield
+
+
+def _wrap(df: Any) -> Any:
+    if isinstance(df, (nw.LazyFrame, nw.DataFrame)):
+        return df
+    with _quiet_dask():
+        return nw.from_native(df, pass_through=True)
+
+
+def is_lazy(df: Any) -> bool:
+    """True for a lazy frame narwhals supports (polars LazyFrame, DuckDB relation, Dask,
+    PySpark, ...), False for eager frames and anything else."""
+    return isinstance(_wrap(df), nw.LazyFrame)
+
+
+def as_lazy(df: Any) -> nw.LazyFrame[Any]:
+    """Wrap a native lazy frame for narwhals (see :func:`is_lazy`)."""
+    frame = _wrap(df)
+    if not isinstance(frame, nw.LazyFrame):  # pragma: no cover - callers check is_lazy
+        raise InputError(f"Expected a lazy frame, got {type(df).__qualname__}.")
+    return frame
+
+
+def backend_name(frame: nw.LazyFrame[Any]) -> str:
+    """``"polars"``, ``"duckdb"``, ``"dask"``, ``"pyspark"``, ... for a wrapped lazy frame."""
+    impl = frame.implementation
+    if impl.is_polars():
+        return "polars"
+    if impl.is_duckdb():
+        return "duckdb"
+    if impl.is_dask():
+        return "dask"
+    if impl.is_pyspark():
+        return "pyspark"
+    return str(impl.value)
+
+
+# -- 1. the distinct IDs, streamed out of the engine -------------------------------------
+
+
+@dataclass(frozen=True)
+class LazyIds:
+    """What :func:`unique_lazy_ids` returns.
+
+    Attributes:
+        ids: the distinct valid IDs, sorted (polars ``UInt64``).
+        text: whether the column holds text (else integers).
+        n_invalid: distinct *values* that were not valid IDs (0 with ``errors="raise"``).
+        invalid_examples: up to five of them, as ``repr`` strings.
+    """
+
+    ids: pl.Series
+    text: bool
+    n_invalid: int = 0
+    invalid_examples: tuple[str, ...] = ()
+
+
+def _check_dtype(dtype: Any, column: str, kind_label: str) -> bool:
+    """True for a text column, False for integers; raise for anything else (as the eager
+    path does: the same error class and advice)."""
+    if dtype.is_integer():
+        return False
+    if dtype in (nw.String, nw.Categorical) or isinstance(dtype, nw.Enum):
+        return True
+    if dtype == nw.Unknown:
+        return True  # e.g. Dask object columns: validated value by value
+    sample: Any = None
+    if dtype.is_float():
+        sample = pl.Float32 if dtype == nw.Float32 else pl.Float64
+    elif dtype.is_decimal():
+        sample = pl.Decimal(38, 9)
+    elif dtype == nw.Binary:
+        sample = pl.Binary
+    if sample is not None:  # parse_ids raises the eager path's own error for these
+        parse_ids(pl.Series(column, [], dtype=sample), column=column, kind_label=kind_label)
+    raise IDColumnTypeError(
+        f"Column {column!r} has type {dtype}, which cannot hold {kind_label}s. Use a column "
+        "of integers or of decimal text (cast it in the query, e.g. CAST(id AS VARCHAR))."
+    )
+
+
+def _key_from_text(expr: nw.Expr) -> nw.Expr:
+    """Per-row key of a text ID column, computed by the engine: the canonical decimal
+    text of a valid ID, null otherwise (invalid or null). No regex anchors are used, as
+    engines disagree on what ``$`` matches."""
+    s = expr.str.strip_chars(_WHITESPACE)
+    digits = s.str.strip_chars_start("0")
+    n, n_digits = s.str.len_chars(), digits.str.len_chars()
+    valid = (
+        (n >= 1).fill_null(False)
+        & (n <= 19).fill_null(False)
+        & (~s.str.contains("[^0-9]")).fill_null(False)
+        & (n_digits >= 1).fill_null(False)
+        & ((n_digits < 19).fill_null(False) | (digits <= _MAX_ID_TEXT).fill_null(False))
+    )
+    return nw.when(valid).then(digits)
+
+
+def _key_from_integers(expr: nw.Expr, unsigned: bool) -> nw.Expr:
+    valid = (expr > 0).fill_null(False)
+    if unsigned:  # UInt64 can exceed the largest ID
+        valid = valid & (expr <= MAX_ID).fill_null(False)
+    return nw.when(valid).then(expr)
+
+
+def row_key(frame: nw.LazyFrame[Any], column: str) -> nw.Expr:
+    """The engine-side expression giving each row's ID, or null where the ID is null or
+    invalid: integer columns keep their type (an integer join is cheaper); text becomes
+    canonical decimal text (no leading zeros)."""
+    dtype = frame.collect_schema()[column]
+    if dtype.is_integer():
+        return _key_from_integers(nw.col(column), unsigned=dtype.is_unsigned_integer())
+    return _key_from_text(nw.col(column).cast(nw.String))
+
+
+def _key_dtype(frame: nw.LazyFrame[Any], column: str) -> Any:
+    """The polars dtype of the lookup's key: the ID column's integer type, else String."""
+    dtype = frame.collect_schema()[column]
+    if dtype.is_integer():
+        return getattr(pl, type(dtype).__name__)  # nw.Int64() -> pl.Int64, ...
+    return pl.String
+
+
+def _batches_polars(native: Any) -> Iterator[pl.Series]:
+    batches = native.collect_batches(
+        chunk_size=BATCH_ROWS, maintain_order=False, engine="streaming"
+    )
+    for batch in batches:
+        yield batch.to_series(0).unique()
+
+
+def _batches_duckdb(native: Any) -> Iterator[pl.Series]:
+    reader = native.to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        yield _series_from_arrow(batch.column(0))
+
+
+def _batches_dask(native: Any) -> Iterator[pl.Series | list[Any]]:
+    """Each partition's distinct values, computed by the workers a few partitions at a
+    time (as many as there are cores here). A partition depends only on its own input
+    partition, so nothing is computed twice and no shuffle is needed; the partitions'
+    values are merged here (8 bytes per ID)."""
+    import dask
+
+    deduped = native.map_partitions(type(native._meta).drop_duplicates, meta=native._meta)
+    parts = deduped.to_delayed()
+    step = max(2, os.cpu_count() or 2)
+    for lo in range(0, len(parts), step):
+        for pdf in dask.compute(*parts[lo : lo + step]):
+            yield _series_from_pandas(pdf[pdf.columns[0]])
+
+
+def _batches_pyspark(native: Any) -> Iterator[pl.Series | list[Any]]:
+    chunk: list[Any] = []
+    for row in native.toLocalIterator():  # one partition at a time
+        chunk.append(row[0])
+        if len(chunk) >= BATCH_ROWS:
+            yield _series_from_list(chunk)
+            chunk = []
+    if chunk:
+        yield _series_from_list(chunk)
+
+
+def _series_from_arrow(array: Any) -> pl.Series:
+    out = pl.from_arrow(array)
+    assert isinstance(out, pl.Series)
+    return out
+
+
+def _series_from_pandas(series: Any) -> pl.Series | list[Any]:
+    import pyarrow as pa
+
+    try:
+        return _series_from_arrow(pa.Array.from_pandas(series))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed object column: value by value
+        return series.tolist()
+
+
+def _series_from_list(values: list[Any]) -> pl.Series | list[Any]:
+    if all(isinstance(v, str) or v is None for v in values):
+        return pl.Series(values, dtype=pl.String)
+    if all((isinstance(v, int) and not isinstance(v, bool)) or v is None for v in values):
+        return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
+    return values
+
+
+def distinct_query(frame: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
+    """The engine's query for the values of ``column``: only that column is selected, so
+    the engine reads nothing else (projection pushdown: Parquet readers read that one
+    column; other computed columns are not computed). Distinct values, except in polars,
+    whose ``unique`` holds everything in memory, and Dask, whose ``drop_duplicates``
+    shuffles: there each batch (partition) is deduplicated on its own and merged by
+    :func:`unique_lazy_ids`."""
+    selected = frame.select(nw.col(column))
+    return selected if backend_name(frame) in ("polars", "dask") else selected.unique()
+
+
+def _distinct_batches(frame: nw.LazyFrame[Any], column: str) -> Iterator[pl.Series | list[Any]]:
+    distinct = distinct_query(frame, column)
+    native = distinct.to_native()
+    backend = backend_name(frame)
+    if backend == "polars":
+        yield from _batches_polars(native)
+    elif backend == "duckdb":
+        yield from _batches_duckdb(native)
+    elif backend == "dask":
+        yield from _batches_dask(native)
+    elif backend == "pyspark":
+        yield from _batches_pyspark(native)
+    else:  # another lazy backend narwhals supports: collect the distinct values at once
+        collected = distinct.collect()
+        yield _series_from_arrow(collected.to_arrow().column(0))
+
+
+def _text_key_agrees(values: pl.Series, ids: pl.Series) -> pl.Series:
+    """Where ``parse_ids`` accepted a text value, does the engine-side row key (the same
+    expression, run by polars here) give that ID too? False marks values the per-row key
+    would not match (e.g. a no-break space around the digits): they count as invalid."""
+    frame = nw.from_native(pl.DataFrame({"v": values.cast(pl.String)}).lazy())
+    keys = frame.select(_key_from_text(nw.col("v")).alias("k")).collect().to_native()["k"]
+    return ids.is_null() | (keys == ids.cast(pl.String)).fill_null(False)
+
+
+class _IdSet:
+    """The distinct IDs seen so far, 8 bytes each: a sorted, duplicate-free numpy array
+    plus recent batches, merged (concatenate, sort in place, drop repeats) when the
+    batches hold as many IDs as the array (at least 8M), so memory stays about twice the
+    distinct IDs."""
+
+    def __init__(self) -> None:
+        self._merged = np.empty(0, dtype=np.uint64)
+        self._pending: list[np.ndarray] = []
+        self._n_pending = 0
+
+    def add(self, ids: pl.Series) -> None:
+        if len(ids):
+            self._pending.append(ids.cast(pl.UInt64).to_numpy())
+            self._n_pending += len(ids)
+            if self._n_pending >= max(len(self._merged), 8_000_000):
+                self._merge()
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        parts, self._pending, self._n_pending = [self._merged, *self._pending], [], 0
+        self._merged = np.empty(0, dtype=np.uint64)
+        values = np.concatenate(parts)
+        del parts
+        values.sort()  # in place
+        if len(values) > 1:
+            keep = np.empty(len(values), dtype=bool)
+            keep[0] = True
+            np.not_equal(values[1:], values[:-1], out=keep[1:])
+            values = values[keep]
+        self._merged = values
+
+    def result(self) -> pl.Series:
+        self._merge()
+        out = pl.Series("id", self._merged, dtype=pl.UInt64).set_sorted()
+        self._merged = np.empty(0, dtype=np.uint64)
+        return out
+
+
+def unique_lazy_ids(
+    frame: nw.LazyFrame[Any], column: str, *, errors: str = "raise", kind_label: str = "ID"
+) -> LazyIds:
+    """Validate a lazy frame's ID column and return its distinct valid IDs, sorted.
+
+    Only ``column`` is read. DuckDB and Spark compute its distinct values (in the
+    engine, spilling or distributed as they do); polars streams the column (its in-memory
+    ``unique`` would need several times the IDs' size) and Dask dedupes each partition on
+    its workers (no shuffle); their batches are merged here. Each batch is checked by
+    :func:`~compliance_nb._ids.parse_ids`.
+
+    Raises:
+        IDColumnTypeError: a float (or other non-integer, non-text) column.
+        InputError: invalid values with ``errors="raise"`` (counted as distinct values).
+
+    >>> import polars as pl
+    >>> lf = pl.LazyFrame({"id": ["20", " 20", "007", None], "text": ["a", "b", "c", "d"]})
+    >>> unique_lazy_ids(nw.from_native(lf), "id").ids.to_list()
+    [7, 20]
+    """
+    if errors not in ("raise", "coerce"):
+        raise InputError(f"errors={errors!r}: use errors='raise' or errors='coerce'.")
+    text = _check_dtype(frame.collect_schema()[column], column, kind_label)
+    seen = _IdSet()
+    invalid: set[str] = set()  # distinct invalid values (as repr), counted up to a cap
+    examples: list[str] = []
+    for batch in _distinct_batches(frame, column):
+        with warnings.catch_warnings():  # counted here, reported once below
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = parse_ids(batch, column=column, errors="coerce", kind_label=kind_label)
+        ids = parsed.ids
+        if text and not isinstance(batch, list) and batch.dtype != pl.Null:
+            agrees = _text_key_agrees(batch, ids)
+            ids = pl.select(pl.when(agrees).then(ids)).to_series()
+        if isinstance(batch, list):
+            present = pl.Series([v is not None for v in batch], dtype=pl.Boolean)
+            source = pl.Series(column, [repr(v) for v in batch], dtype=pl.String)
+        else:
+            present, source = batch.is_not_null(), batch
+        bad = present & ids.is_null()
+        if bad.any():
+            shown = source.filter(bad).to_list()
+            reprs = shown if isinstance(batch, list) else [repr(v) for v in shown]
+            examples += [r for r in reprs[:_EXAMPLES] if r not in invalid][
+                : _EXAMPLES - len(examples)
+            ]
+            if len(invalid) < _INVALID_CAP:
+                invalid.update(reprs[:_INVALID_CAP])
+        seen.add(ids.drop_nulls())
+    if invalid:
+        count = f"more than {_INVALID_CAP}" if len(invalid) >= _INVALID_CAP else str(len(invalid))
+        message = (
+            f"Column {column!r} has {count} distinct value(s) that are not valid "
+            f"{kind_label}s (e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal "
+            f"digits, at most {MAX_ID}; surrounding ASCII whitespace is ignored."
+        )
+        if errors == "raise":
+            raise InputError(
+                message + " Fix or filter those rows in the query, or pass errors='coerce' "
+                "to give them null results."
+            )
+        warnings.warn(
+            message + " Their rows get null results (errors='coerce').", UserWarning, stacklevel=3
+        )
+    return LazyIds(
+        ids=seen.result(),
+        text=text,
+        n_invalid=len(invalid),
+        invalid_examples=tuple(examples),
+    )
+
+
+# -- 2. the results, joined inside the engine --------------------------------------------
+
+
+def lookup_frame(frame: nw.LazyFrame[Any], table: pl.DataFrame) -> nw.LazyFrame[Any]:
+    """``table`` (small, polars) as a lazy frame of ``frame``'s engine, joinable with it:
+    polars -> LazyFrame; DuckDB -> a relation on the same connection; Dask -> one
+    partition (merged by broadcast); Spark -> a DataFrame of the same session, marked
+    for broadcast when it is small."""
+    backend = backend_name(frame)
+    native = frame.to_native()
+    if backend == "polars":
+        out: Any = table.lazy()
+    elif backend == "duckdb":
+        compliance_nb_lookup = table.to_arrow()  # noqa: F841 - found by DuckDB by name
+        # ``query`` runs on the relation's own connection; DuckDB finds the Arrow table
+        # above by its variable name (a replacement scan) and keeps a reference to it.
+        out = native.query("compliance_nb_rows", "SELECT * FROM compliance_nb_lookup")
+    elif backend == "dask":
+        import dask.dataframe as dd
+
+        out = dd.from_pandas(_to_pandas(table), npartitions=1)
+    elif backend == "pyspark":
+        out = _spark_frame(native.sparkSession, table)
+    else:
+        raise InputError(
+            f"Lazy frames of {backend} are not supported yet: use a polars LazyFrame, a "
+            "DuckDB relation, a Dask or a PySpark DataFrame, or collect it first."
+        )
+    return _wrap(out)
+
+
+def _to_pandas(table: pl.DataFrame) -> Any:
+    """polars -> pandas with nullable dtypes (text as str, booleans as "boolean")."""
+    pdf = table.to_pandas()
+    bools = [c for c, t in table.schema.items() if t == pl.Boolean]
+    return pdf.astype({c: "boolean" for c in bools}) if bools else pdf
+
+
+def _spark_frame(spark: Any, table: pl.DataFrame) -> Any:
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    types = {
+        pl.Int8: T.ByteType(),
+        pl.Int16: T.ShortType(),
+        pl.Int32: T.IntegerType(),
+        pl.Int64: T.LongType(),
+        pl.String: T.StringType(),
+        pl.Boolean: T.BooleanType(),
+        pl.Datetime("us", "UTC"): T.TimestampType(),
+    }
+    schema = T.StructType([T.StructField(c, types[t], True) for c, t in table.schema.items()])
+    rows = table.rows()
+    sdf = spark.createDataFrame(rows, schema=schema) if rows else spark.createDataFrame([], schema)
+    return F.broadcast(sdf) if table.height <= 5_000_000 else sdf
+
+
+def join_lazy(
+    frame: nw.LazyFrame[Any],
+    id_column: str,
+    results: pl.DataFrame,
+    fields: Mapping[str, str],
+    *,
+    hit_name: str,
+    key_name: str,
+) -> nw.LazyFrame[Any]:
+    """Left-join collapsed ``results`` (``id`` String, result fields) onto ``frame`` by
+    each row's ID, inside the engine. Adds the columns named in ``fields`` (result field
+    -> new name), ``hit_name`` (True where a result line exists, else null) and
+    ``key_name`` (the row's canonical ID text, null when missing/invalid)."""
+    key_dtype = _key_dtype(frame, id_column)
+    key = pl.col("id").cast(pl.String)
+    if key_dtype != pl.String:  # results' IDs came from this column: they fit its type
+        key = key.cast(pl.UInt64).cast(key_dtype)
+    table = results.select(
+        key.alias(_KEY),
+        *[pl.col(f).alias(new) for f, new in fields.items()],
+        pl.lit(True).alias(hit_name),
+    ).unique(_KEY, keep="first")
+    keyed = frame.with_columns(row_key(frame, id_column).alias(key_name))
+    if backend_name(frame) == "dask":
+        return _wrap(_dask_join(keyed.to_native(), table, key_name))
+    lookup = lookup_frame(frame, table)
+    return keyed.join(lookup, left_on=key_name, right_on=_KEY, how="left")
+
+
+def _dask_join(left: Any, table: pl.DataFrame, key_name: str) -> Any:
+    """Dask: look each partition's keys up in the small lookup frame (one copy in the
+    graph, indexed by key: its hash table is built once per worker process, not once per
+    partition as a ``merge`` would), keeping the partitions, their row order and the
+    index (a plain ``merge`` resets it)."""
+    import dask
+
+    lookup = _to_pandas(table).set_index(_KEY)
+    meta = _merge_keep_index(left._meta, lookup.iloc[:0], key_name)
+    return left.map_partitions(
+        _merge_keep_index, dask.delayed(lookup), key_name, meta=meta, align_dataframes=False
+    )
+
+
+def _merge_keep_index(part: Any, lookup: Any, key_name: str) -> Any:
+    """pandas: the ``lookup`` row (indexed by a unique key) for each row of ``part``, as
+    new columns; same rows, order and index as ``part``."""
+    import pandas as pd
+
+    found = lookup.reindex(pd.Index(part[key_name]))
+    found.index = part.index
+    return pd.concat([part, found], axis=1)
+
+
+def finish_lazy(
+    frame: nw.LazyFrame[Any], *, added_bools: list[str], added_text: list[str]
+) -> nw.LazyFrame[Any]:
+    """Backend touches so the added columns have the eager path's dtypes: Dask (pandas)
+    gets the nullable ``boolean`` dtype for ``added_bools`` (plain ``bool`` cannot hold a
+    null) and pandas' default string dtype for ``added_text``."""
+    if backend_name(frame) == "dask":
+        native = frame.to_native()
+        dtypes = {c: "boolean" for c in added_bools} | {c: "str" for c in added_text}
+        return _wrap(native.astype(dtypes))
+    return frame
