@@ -262,7 +262,7 @@ def _apply_lazy(
 
     m_hit, m_reason = line(names.main)
     m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
-    label = nw.when(m_hit & ~m_geo).then(m_reason.fill_null("unknown"))
+    label: Any = nw.when(m_hit & ~m_geo).then(m_reason.fill_null("unknown"))
     u_geo: nw.Expr = nw.lit(False)
     if any(c in columns for c in names.user.values()):
         u_hit, u_reason = line(names.user)

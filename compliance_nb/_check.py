@@ -257,7 +257,7 @@ def build_lazy(
     m_reason = nw.col(names.main["reason"])
     m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
     m_removal = m_hit & ~m_geo
-    status = nw.when(~present).then(nw.lit(None, nw.String))
+    status: Any = nw.when(~present).then(nw.lit(None, nw.String))
     if with_user:
         u_hit = nw.col(_U_HIT).fill_null(False)
         u_reason = nw.col(names.user["reason"])

@@ -415,7 +415,7 @@ class ComplianceClient:
 
     def _error(self, response: requests.Response, problem: Any = None) -> APIError:
         """Map an error response (or one entry of a 200's ``errors``) to an exception."""
-        status = response.status_code
+        status: int | None = response.status_code
         body: Any = None
         if problem is None:
             try:

@@ -20,7 +20,7 @@ Counts are of distinct IDs (see :func:`compliance_nb._report.outcomes`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import polars as pl
 
@@ -134,9 +134,9 @@ def _bins(times: pl.Series, freq: str) -> tuple[pl.Series, list[datetime], str]:
     present = times.drop_nulls()
     freq = _pick_freq(present.min(), present.max(), freq)  # type: ignore[arg-type]
     binned = times.dt.truncate(_FREQS[freq])
-    lo, hi = binned.min(), binned.max()
-    every = pl.datetime_range(lo, hi, _FREQS[freq], eager=True, time_zone="UTC").to_list()
-    return binned, every, freq
+    lo, hi = cast(datetime, binned.min()), cast(datetime, binned.max())
+    every = pl.datetime_range(lo, hi, _FREQS[freq], eager=True, time_zone="UTC")
+    return binned, cast(pl.Series, every).to_list(), freq
 
 
 # -- reasons ---------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def _stacked_bars(
     x: list[Any],
     table: dict[str, list[float]],
     width: Any,
-    align: str = "center",
+    align: Literal["center", "edge"] = "center",
 ) -> None:
     bottom = [0.0] * len(x)
     for status, heights in table.items():

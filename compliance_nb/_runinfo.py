@@ -48,8 +48,12 @@ def remember(frame: Any, info: RunInfo) -> None:
         attrs[_ATTRS_KEY] = info
         return
     key = id(frame)
+
+    def forget(_ref: object, k: int = key) -> None:
+        _by_id.pop(k, None)
+
     try:
-        ref = weakref.ref(frame, lambda _r, k=key: _by_id.pop(k, None))
+        ref = weakref.ref(frame, forget)
     except TypeError:  # not weak-referenceable: keep nothing rather than leak the frame
         return
     _by_id[key] = (ref, info)

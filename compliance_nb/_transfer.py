@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import urljoin
 
 import numpy as np
@@ -184,12 +184,18 @@ class UploadBody:
             return open(self.path, "rb")
         assert self.fileobj is not None
         self.fileobj.seek(self.start)
-        return _NoClose(self.fileobj)
+        return cast("IO[bytes]", _NoClose(self.fileobj))
 
     def close(self) -> None:
         if self.temporary and self.path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
+
+
+def _without_auth(headers: dict[str, str]) -> dict[str, Any]:
+    """``headers`` plus ``Authorization: None``, which makes requests drop any session-level
+    Authorization header: storage requests must never carry the bearer token."""
+    return {**headers, "Authorization": None}
 
 
 class _NoClose(io.RawIOBase):
@@ -545,7 +551,7 @@ def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> None:
             response = ctx.session.put(
                 url,
                 data=_ProgressReader(f, body.size, ctx),
-                headers={"Content-Type": "text/plain", "Authorization": None},
+                headers=_without_auth({"Content-Type": "text/plain"}),
                 timeout=ctx.timeout,
             )
         except _RETRYABLE_ERRORS as exc:
@@ -605,11 +611,12 @@ def upload_resumable(
                 response = ctx.session.put(
                     session_uri,
                     data=data,
-                    headers={
-                        "Content-Range": f"bytes {offset}-{end}/{total}",
-                        "Content-Type": "text/plain",
-                        "Authorization": None,
-                    },
+                    headers=_without_auth(
+                        {
+                            "Content-Range": f"bytes {offset}-{end}/{total}",
+                            "Content-Type": "text/plain",
+                        }
+                    ),
                     timeout=ctx.timeout,
                 )
                 problem = None
@@ -677,12 +684,13 @@ def _start_session(ctx: TransferContext, url: str) -> str:
             response = ctx.session.post(
                 url,
                 data=b"",
-                headers={
-                    "Content-Type": "text/plain",
-                    "Content-Length": "0",
-                    "x-goog-resumable": "start",
-                    "Authorization": None,
-                },
+                headers=_without_auth(
+                    {
+                        "Content-Type": "text/plain",
+                        "Content-Length": "0",
+                        "x-goog-resumable": "start",
+                    }
+                ),
                 timeout=ctx.timeout,
             )
         except _RETRYABLE_ERRORS as exc:
@@ -715,11 +723,12 @@ def _query_status(ctx: TransferContext, session_uri: str, total: int) -> int:
     response = ctx.session.put(
         session_uri,
         data=b"",
-        headers={
-            "Content-Range": f"bytes */{total}",
-            "Content-Length": "0",
-            "Authorization": None,
-        },
+        headers=_without_auth(
+            {
+                "Content-Range": f"bytes */{total}",
+                "Content-Length": "0",
+            }
+        ),
         timeout=ctx.timeout,
     )
     if response.status_code in (200, 201):

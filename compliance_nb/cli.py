@@ -412,7 +412,9 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 # -- jobs ------------------------------------------------------------------------------
 def _job_dict(job: Job) -> dict[str, Any]:
     """The job as the API sent it, with the signed URLs masked."""
-    data = dict(job.raw) if job.raw else {"id": job.id, "type": job.type, "status": job.status}
+    data: dict[str, Any] = (
+        dict(job.raw) if job.raw else {"id": job.id, "type": job.type, "status": job.status}
+    )
     for key in ("upload_url", "download_url"):
         if data.get(key):
             data[key] = mask_url(str(data[key]))
