@@ -403,6 +403,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         ("--public-url", args.public_url),
         ("--delay", args.delay),
         ("--seed", args.seed),
+        ("--token", args.token),
     ):
         if value is not None:
             argv += [flag, str(value)]
@@ -641,6 +642,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", metavar="URL", help="base URL clients see (behind a proxy)")
     p.add_argument("--delay", type=float, metavar="S", help="seconds a job spends processing")
     p.add_argument("--seed", type=int, help="seed of the simulated verdicts")
+    p.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the bearer token the sandbox accepts (default: a random one, printed at start)",
+    )
     p.set_defaults(func=_cmd_sandbox)
 
     p = sub.add_parser(

@@ -461,6 +461,8 @@ def test_sandbox_command_delegates_to_serve_cli(monkeypatch):
     rc = main(["sandbox", "--port", "8765", "--delay", "0.5", "--seed", "3"])
     assert rc == 0
     assert seen == [["--port", "8765", "--delay", "0.5", "--seed", "3"]]
+    assert main(["sandbox", "--token", "my-sandbox-token"]) == 0
+    assert seen[-1] == ["--token", "my-sandbox-token"]
 
 
 @pytest.mark.slow
