@@ -125,18 +125,14 @@ def _keyed(results: pl.DataFrame) -> pl.DataFrame:
 
 def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str) -> pl.DataFrame:
     """One row per key (same order, same length): the result fields, or nulls."""
-    left = pl.DataFrame({"__key": keys.cast(pl.UInt64)}).with_row_index("__row")
-    joined = (
-        left.join(_keyed(results), on="__key", how="left", maintain_order="left")
-        .sort("__row")
-        .select(
-            pl.col("action").cast(pl.String).alias(f"{tag}action"),
-            pl.col("reason").cast(pl.String).alias(f"{tag}reason"),
-            pl.col("created_at").cast(_UTC).alias(f"{tag}created_at"),
-            pl.col("redacted_at").cast(_UTC).alias(f"{tag}redacted_at"),
-            pl.col("__hit").fill_null(False).alias(f"{tag}hit"),
-            pl.col("__key").is_not_null().alias(f"{tag}present"),
-        )
+    left = pl.DataFrame({"__key": keys.cast(pl.UInt64)})
+    joined = left.join(_keyed(results), on="__key", how="left", maintain_order="left").select(
+        pl.col("action").cast(pl.String).alias(f"{tag}action"),
+        pl.col("reason").cast(pl.String).alias(f"{tag}reason"),
+        pl.col("created_at").cast(_UTC).alias(f"{tag}created_at"),
+        pl.col("redacted_at").cast(_UTC).alias(f"{tag}redacted_at"),
+        pl.col("__hit").fill_null(False).alias(f"{tag}hit"),
+        pl.col("__key").is_not_null().alias(f"{tag}present"),
     )
     if joined.height != len(keys):  # pragma: no cover - the right side is unique
         raise AssertionError(f"join changed the row count: {len(keys)} -> {joined.height}")

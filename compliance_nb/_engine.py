@@ -365,7 +365,11 @@ class _Part:
         ) from exc
 
     def upload(self, job: Job) -> Job:
-        self.client.upload(job, self.id_file(), progress=self._forward, cancel=self.cancel)
+        from ._transfer import UploadBody
+
+        path = self.id_file()  # written by write_id_file from validated UInt64 IDs
+        body = UploadBody(size=path.stat().st_size, count=len(self.ids), path=path)
+        self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
         self.ledger.update_status(job.id, "in_progress")
         return job
 

@@ -90,6 +90,9 @@ def column_values(frame: nw.DataFrame[Any], name: str) -> pl.Series | list[Any]:
     text) is returned as a Python list, for :func:`compliance_nb._ids.parse_ids`.
     """
     require_columns(frame, name)
+    native = frame.to_native()
+    if isinstance(native, pl.DataFrame):  # already polars: no Arrow round trip
+        return native.get_column(name)
     series = frame[name]
     try:
         arrow = series.to_arrow()
@@ -138,6 +141,9 @@ def add_columns(frame: nw.DataFrame[Any], new: pl.DataFrame) -> nw.DataFrame[Any
     """
     if new.height != len(frame):
         raise AssertionError(f"row count changed: {len(frame)} rows in, {new.height} built")
+    native = frame.to_native()
+    if isinstance(native, pl.DataFrame):  # polars: attach the columns as they are
+        return nw.from_native(native.hstack(new.get_columns()), eager_only=True)
     backend = nw.get_native_namespace(frame)
     converted = nw.from_arrow(new.to_arrow(), backend=backend)
     if _is_pandas_like(frame):

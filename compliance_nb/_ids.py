@@ -115,6 +115,11 @@ def _from_integers(values: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _from_text(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """String series -> (UInt64 ids with invalid set to null, invalid mask)."""
+    plain = values.str.contains(r"^[1-9][0-9]{0,18}$")  # no spaces, no leading zero
+    if not (~plain).any():  # every non-null value is 1-19 digits: cast, check the range
+        number = values.cast(pl.UInt64, strict=False)
+        if not (number > MAX_ID).any():
+            return number, pl.repeat(False, len(values), dtype=pl.Boolean, eager=True)
     stripped = values.str.strip_chars()
     ok_shape = stripped.str.contains(_DIGITS)
     number = pl.select(

@@ -65,6 +65,25 @@ _NON_STRING_VALUE = re.compile(
 )
 
 
+# cheap pre-check: a field whose value is neither a string nor null. It may also hit an
+# extra field or text inside a string; the exact per-line check then decides.
+_SUSPECT_VALUE = re.compile(rb'":\s*[^"\sn]')
+_SCAN_BLOCK = 8 * 1024 * 1024
+
+
+def _has_suspect_value(path: str | os.PathLike[str]) -> bool:
+    """True if any line may hold a non-string value (scanned in blocks: bounded memory)."""
+    carry = b""
+    with open(path, "rb") as f:
+        while block := f.read(_SCAN_BLOCK):
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            if _SUSPECT_VALUE.search(data, 0, cut):
+                return True
+            carry = data[cut:]
+    return _SUSPECT_VALUE.search(carry) is not None
+
+
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=RESULTS_SCHEMA)
 
@@ -80,25 +99,21 @@ def read_results(path: str | os.PathLike[str]) -> pl.DataFrame:
         ResultsFormatError: a line is not a JSON object, has no decimal ``id``, has a field
             of the wrong type or a timestamp that cannot be read. ``line_number`` is 1-based.
     """
-    data = Path(path).read_bytes()
-    if not data.strip():
+    if os.path.getsize(path) == 0:
         return _empty()
-    if _NON_STRING_VALUE.search(data):
-        _raise_first_bad_line(data, path)  # returns if the hit was inside a string value
-    try:
-        raw = pl.read_ndjson(data, infer_schema_length=None)
+    if _has_suspect_value(path):  # rare: read it all and check line by line
+        _raise_first_bad_line(Path(path).read_bytes(), path)
+    try:  # polars reads the file itself (no copy in Python); every known field as text
+        raw = pl.read_ndjson(Path(path), schema={c: pl.String for c in _STRING_FIELDS})
     except Exception as exc:  # polars raises ComputeError / SchemaError / others
+        data = Path(path).read_bytes()
+        if not data.strip():
+            return _empty()
         _raise_first_bad_line(data, path)
         raise ResultsFormatError(
             f"{os.fspath(path)} is not a valid results file ({type(exc).__name__}: {exc}).",
             path=path,
         ) from exc
-    for col in _STRING_FIELDS:
-        if col not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-        elif raw.schema[col] not in (pl.String, pl.Null):
-            _raise_first_bad_line(data, path)
-            raise ResultsFormatError(f"column {col!r} is not text in {os.fspath(path)}", path=path)
     frame = raw.select(pl.col(c).cast(pl.String) for c in _STRING_FIELDS).with_columns(
         pl.col(c)
         .str.to_datetime(format=_TIMESTAMP_FORMAT, time_unit="us", time_zone="UTC", strict=False)
@@ -113,7 +128,7 @@ def read_results(path: str | os.PathLike[str]) -> pl.DataFrame:
     for c in _TIMESTAMP_FIELDS:
         bad = bad | (pl.col(c).is_not_null() & pl.col(f"__{c}").is_null())
     if frame.select(bad.any()).item():
-        _raise_first_bad_line(data, path)
+        _raise_first_bad_line(Path(path).read_bytes(), path)
         raise ResultsFormatError(f"{os.fspath(path)} has a malformed line.", path=path)
     return frame.select(
         "id",
@@ -191,7 +206,14 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         .fill_null(_UNKNOWN_SEVERITY)  # a missing reason is one we do not know
         .alias("__severity")
     )
-    ranked = df.with_row_index("__row").with_columns(severity)
+    ranked = df.with_row_index("__row")
+    repeated = ranked.get_column("id").is_duplicated()
+    if not repeated.any():  # one line per ID already: nothing to choose
+        return df.select(pl.col(c).cast(t) for c, t in RESULTS_SCHEMA.items())
+    single = ranked.filter(~repeated).select(
+        "id", "action", "reason", "created_at", "redacted_at", pl.col("__row").alias("__first")
+    )
+    ranked = ranked.filter(repeated).with_columns(severity)
     first_seen = ranked.group_by("id").agg(
         pl.col("__row").min().alias("__first"),
         pl.col("created_at").min().alias("__created"),
@@ -201,14 +223,22 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         .group_by("id", maintain_order=True)
         .first()
     )
+    multi = best.join(first_seen, on="id").select(
+        "id",
+        "action",
+        "reason",
+        pl.col("__created").alias("created_at"),
+        "redacted_at",
+        "__first",
+    )
     return (
-        best.join(first_seen, on="id")
+        pl.concat([single, multi], how="vertical_relaxed")
         .sort("__first")
         .select(
             pl.col("id"),
             pl.col("action"),
             pl.col("reason"),
-            pl.col("__created").alias("created_at").cast(_UTC),
+            pl.col("created_at").cast(_UTC),
             pl.col("redacted_at").cast(_UTC),
         )
     )
