@@ -49,6 +49,7 @@ __all__ = [
     "ParsedIds",
     "check_kind",
     "fingerprint",
+    "is_distinct_sorted",
     "parse_ids",
     "unique_ids",
     "write_id_file",
@@ -58,6 +59,7 @@ __all__ = [
 MAX_ID = 2**63 - 1
 _DIGITS = r"^[0-9]{1,19}$"
 _EXAMPLES = 5
+_HASH_CHUNK = 1 << 20
 
 Errors = Literal["raise", "coerce"]
 
@@ -248,7 +250,21 @@ def unique_ids(ids: pl.Series) -> pl.Series:
     >>> unique_ids(pl.Series([3, None, 1, 3], dtype=pl.UInt64)).to_list()
     [1, 3]
     """
+    if ids.dtype == pl.UInt64 and not ids.null_count() and is_distinct_sorted(ids):
+        return ids.alias("id")  # already in shape: no copy (800 MB saved at 100M IDs)
     return ids.drop_nulls().unique().sort().cast(pl.UInt64).alias("id")
+
+
+def is_distinct_sorted(ids: pl.Series) -> bool:
+    """True when ``ids`` is strictly ascending (sorted, no repeats); no copy of the IDs.
+
+    >>> is_distinct_sorted(pl.Series([1, 5, 9])), is_distinct_sorted(pl.Series([1, 5, 5]))
+    (True, False)
+    """
+    n = len(ids)
+    if not ids.is_sorted():
+        return False
+    return n < 2 or bool((ids.slice(1) != ids.slice(0, n - 1)).all())
 
 
 def write_id_file(ids: pl.Series, path: str | os.PathLike[str]) -> int:
@@ -272,7 +288,10 @@ def fingerprint(ids: pl.Series, kind: str, base_url: str) -> str:
     """
     digest = hashlib.sha256()
     digest.update(f"{kind}\n{normalise_base_url(base_url)}\n".encode())
-    digest.update(unique_ids(ids).to_numpy().astype("<u8").tobytes())
+    ordered = unique_ids(ids)
+    for start in range(0, len(ordered), _HASH_CHUNK):  # bounded memory: 8 MB at a time
+        chunk = ordered.slice(start, _HASH_CHUNK).to_numpy()
+        digest.update(chunk.astype("<u8", copy=False).tobytes())
     return digest.hexdigest()
 
 

@@ -175,3 +175,35 @@ def test_constructor_table_covers_the_required_dtypes():
     dtypes = {name: as_frame(fn([1, 2])).schema["id"] for name, fn in CONSTRUCTORS.items()}
     assert str(dtypes["polars-UInt64"]) == "UInt64"
     assert str(dtypes["pandas-string[pyarrow]"]) == "String"
+
+
+def test_fingerprint_is_the_sha256_of_the_sorted_ids_across_hash_chunks():
+    import hashlib
+
+    import numpy as np
+
+    from compliance_nb._ids import fingerprint
+
+    rng = np.random.default_rng(7)
+    raw = rng.integers(1, 2**63 - 1, size=2_500_000, dtype=np.int64).astype(np.uint64)
+    ids = pl.Series("id", np.concatenate([raw, raw[:1000]]), dtype=pl.UInt64)  # with repeats
+    expected = hashlib.sha256(b"tweets\nhttps://api.x.com\n")
+    expected.update(np.unique(raw).astype("<u8").tobytes())
+    assert fingerprint(ids, "tweets", "https://API.x.com/") == expected.hexdigest()
+
+
+def test_ids_already_distinct_and_sorted_are_not_copied():
+    from compliance_nb._ids import is_distinct_sorted, unique_ids
+
+    ids = pl.Series("id", [5, 9, 1_800_000_000_000_000_001], dtype=pl.UInt64)
+    assert is_distinct_sorted(ids)
+    assert not is_distinct_sorted(pl.Series([5, 9, 9], dtype=pl.UInt64))
+    assert not is_distinct_sorted(pl.Series([9, 5], dtype=pl.UInt64))
+    same = unique_ids(ids)
+    assert same.to_list() == ids.to_list()
+    # the same buffer, not a copy
+    assert (
+        same.to_numpy().__array_interface__["data"][0]
+        == ids.to_numpy().__array_interface__["data"][0]
+    )
+    assert unique_ids(pl.Series([9, 5, 9, None], dtype=pl.UInt64)).to_list() == [5, 9]
