@@ -63,6 +63,17 @@ def _text(frame: Any, name: str) -> pl.Series:
     return values.cast(pl.String)
 
 
+def _warn_if_no_geo_columns(summary: dict[str, Any]) -> None:
+    """Rows need their geo data removed but no column holds any: say so (the eager and the
+    lazy path share this)."""
+    if summary["rows_geo_scrubbed"] and not summary["geo_columns"]:
+        logger.warning(
+            "%d row(s) need their geo data removed, but no geo columns were found; pass "
+            "geo_columns=[...] to name them.",
+            summary["rows_geo_scrubbed"],
+        )
+
+
 def apply_compliance(
     df: Any,
     results: Any = None,
@@ -201,12 +212,7 @@ def apply_compliance(
         "rows_geo_scrubbed": int(scrub.sum()),
         "geo_columns": geo,
     }
-    if summary["rows_geo_scrubbed"] and not geo:
-        logger.warning(
-            "%d row(s) need their geo data removed, but no geo columns were found; pass "
-            "geo_columns=[...] to name them.",
-            summary["rows_geo_scrubbed"],
-        )
+    _warn_if_no_geo_columns(summary)
     logger.info(
         "apply_compliance: %d of %d rows removed (%s); geo data removed from %d row(s) in %s",
         summary["rows_removed"],
@@ -322,10 +328,5 @@ def _apply_lazy(
         "rows_geo_scrubbed": int(table["scrub"].sum() or 0),
         "geo_columns": geo,
     }
-    if summary["rows_geo_scrubbed"] and not geo:
-        logger.warning(
-            "%d row(s) need their geo data removed, but no geo columns were found; pass "
-            "geo_columns=[...] to name them.",
-            summary["rows_geo_scrubbed"],
-        )
+    _warn_if_no_geo_columns(summary)
     return native, summary

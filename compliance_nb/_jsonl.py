@@ -43,13 +43,7 @@ The rules of the copy (what is removed, scrubbed, cut back to an ID or dropped) 
 ``_jsonl_summary.py``    :class:`JsonlSummary`
 =======================  ================================================================
 
->>> verdicts = Verdicts(tweets_removed={"2": "deleted"}, users_removed={},
-...                     tweets_scrubbed=frozenset({"1"}))
->>> line = {"data": [{"id": "1", "text": "hi", "geo": {"place_id": "p1"}},
-...                  {"id": "2", "text": "bye"}],
-...         "includes": {"places": [{"id": "p1"}]}, "meta": {"result_count": 2}}
->>> compliant_line(line, verdicts)
-{'data': [{'id': '1', 'text': 'hi'}], 'meta': {'result_count': 1}}
+The rules of the copy, with an example, are in ``_jsonl_rules.py``.
 """
 
 from __future__ import annotations

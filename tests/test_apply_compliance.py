@@ -157,3 +157,21 @@ def test_on_check_compliance_output_with_authors(sandbox):
     assert any(k.startswith("user_") for k in summary["removed"])
     assert "compliance_status" in out.columns  # kept: they came with the input
     assert len(scrub) > 0 and len(keep) < len(df)
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_geo_scrubs_without_geo_columns_are_warned_about(caplog, lazy):
+    frame = pl.DataFrame({"id": ["1", "2", "4", "5"], "text": list("abcd")})
+    if lazy:
+        frame = frame.lazy()
+    with caplog.at_level(logging.WARNING, logger="compliance_nb"):
+        _, summary = apply_compliance(frame, RESULTS, return_summary=True)
+    assert summary["rows_geo_scrubbed"] == 2 and summary["geo_columns"] == []
+    warned = [r for r in caplog.records if "no geo columns were found" in r.getMessage()]
+    assert len(warned) == 1 and "2 row(s)" in warned[0].getMessage()
+
+
+def test_no_warning_when_the_geo_columns_exist(caplog):
+    with caplog.at_level(logging.WARNING, logger="compliance_nb"):
+        apply_compliance(plain("polars"), RESULTS, return_summary=True)
+    assert not [r for r in caplog.records if "no geo columns" in r.getMessage()]
