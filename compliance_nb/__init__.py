@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "ComplianceClient": "._client",
     "Job": "._models",
     "ProgressEvent": "._events",
+    "ProgressPanel": "._progress",
     "read_results": "._results",
     # the DataFrame pipeline
     "check_compliance": "._check",
@@ -94,6 +95,7 @@ __all__ = [
     "MissingTokenError",
     "NotFoundError",
     "ProgressEvent",
+    "ProgressPanel",
     "RateLimitError",
     "ResultsFormatError",
     "Sandbox",
@@ -163,6 +165,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._jsonl import apply_compliance_jsonl
     from ._models import Job
     from ._plots import plot_availability, plot_reasons, plot_redaction_dates, plot_redaction_lag
+    from ._progress import ProgressPanel
     from ._report import ComplianceReport, compliance_report
     from ._results import read_results
     from ._snowflake import snowflake_time
