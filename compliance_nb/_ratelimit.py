@@ -64,12 +64,14 @@ class RateBudget:
         """Seconds to wait before a request on ``route`` fits the budget (0 if it fits now)."""
         with self._lock:
             now = self.clock()
-            sent = self._prune(route, now)
-            wait = 0.0
-            if len(sent) >= self.limit:
-                wait = sent[len(sent) - self.limit] + self.window - now
-            wait = max(wait, self._blocked_until.get(route, 0.0) - now)
-            return max(0.0, wait)
+            return max(0.0, self._wait(self._prune(route, now), route, now))
+
+    def _wait(self, sent: list[float], route: str, now: float) -> float:
+        """Seconds until one more request on ``route`` fits (call with the lock held)."""
+        wait = 0.0
+        if len(sent) >= self.limit:
+            wait = sent[len(sent) - self.limit] + self.window - now
+        return max(wait, self._blocked_until.get(route, 0.0) - now)
 
     def acquire(self, route: str, sleep: Callable[[float], None]) -> float:
         """Wait (through ``sleep``) until a request on ``route`` fits, then count it.
@@ -81,10 +83,7 @@ class RateBudget:
             with self._lock:
                 now = self.clock()
                 sent = self._prune(route, now)
-                wait = 0.0
-                if len(sent) >= self.limit:
-                    wait = sent[len(sent) - self.limit] + self.window - now
-                wait = max(wait, self._blocked_until.get(route, 0.0) - now)
+                wait = self._wait(sent, route, now)
                 if wait <= 0:
                     sent.append(now)  # now >= every earlier stamp: stays sorted
                     return waited
