@@ -48,6 +48,8 @@ def test_unique_ids_sorted_distinct_non_null():
         "2 0",
         "1e18",
         "12345678901234567890",
+        "00000000000000000020",  # 20 digits, although the number is small
+        "+0020",
         "-5",
         "0",
         "",
@@ -70,6 +72,11 @@ def test_bad_text_is_an_input_error_with_examples(bad):
 def test_surrounding_whitespace_and_leading_zeros_are_accepted():
     parsed = _parse(pd.DataFrame({"id": [" 20", "21\t", "\n0022 "]}))
     assert parsed.ids.to_list() == [20, 21, 22]
+
+
+def test_nineteen_digits_with_leading_zeros_are_one_id():
+    parsed = _parse(pl.DataFrame({"id": ["0000000000000000020", "9223372036854775807"]}))
+    assert parsed.ids.to_list() == [20, 2**63 - 1]
 
 
 def test_at_most_five_examples_and_the_full_count():
