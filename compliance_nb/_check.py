@@ -117,13 +117,17 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     reason = pl.col("reason")
     geo = reason.is_in(_GEO_REASONS).fill_null(False)
     removal = (pl.lit("user_") + reason.fill_null("unknown")) if user else _label(reason)
-    out = results.select(
-        number.alias("__key"),
-        *[pl.col(f) for f in _RESULT_FIELDS],
-        pl.lit(True).alias("__hit"),
-        geo.alias("__geo"),
-        pl.when(geo).then(pl.lit("geo_scrubbed")).otherwise(removal).alias("__label"),
-    ).drop_nulls("__key")
+    out = (
+        results.select(
+            number.alias("__key"),
+            *[pl.col(f) for f in _RESULT_FIELDS],
+            pl.lit(True).alias("__hit"),
+            geo.alias("__geo"),
+            pl.when(geo).then(pl.lit("geo_scrubbed")).otherwise(removal).alias("__label"),
+        )
+        .drop_nulls("__key")
+        .rechunk()
+    )  # one chunk: gathering from it is faster
     if out.get_column("__key").n_unique() < out.height:  # collapsed results: rare
         out = out.unique("__key", keep="first", maintain_order=True)
     return out

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -203,6 +203,7 @@ class _Part:
         self._tmp = tempfile.TemporaryDirectory(prefix="compliance_nb_")
         self.workdir = Path(self._tmp.name)
         self._id_file: Path | None = None
+        self._storing: Future[Path] | None = None
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, stage: str, job: Job | None = None, **kw: Any) -> None:
@@ -383,8 +384,18 @@ class _Part:
             job, dest=self.workdir / f"{job.id}.json", progress=self._forward, cancel=self.cancel
         )
         results = read_results(path)
-        self.ledger.store_results(job.id, results)
+        # the ledger's Parquet copy is written in a thread while the caller collapses the
+        # results; wait_stored() waits for it (and raises its error) before the part ends
+        pool = ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-store")
+        self._storing = pool.submit(self.ledger.store_results, job.id, results)
+        pool.shutdown(wait=False)  # the thread ends when the write is done
         return job, results
+
+    def wait_stored(self) -> None:
+        """Wait until the results are stored in the ledger (no-op if nothing is stored)."""
+        if self._storing is not None:
+            storing, self._storing = self._storing, None
+            storing.result()
 
     def run(self, *, cache: bool, max_age: timedelta) -> tuple[Job, pl.DataFrame, bool]:
         try:
@@ -488,7 +499,10 @@ def run_compliance_ids(
         jobs.append(job)
         # parts hold disjoint IDs, so each collapses on its own: only one part's raw lines
         # are in memory at a time
-        frames.append(collapse_results(results.select(list(RESULTS_SCHEMA))))
+        try:
+            frames.append(collapse_results(results.select(list(RESULTS_SCHEMA))))
+        finally:
+            runner.wait_stored()
         del results
         all_cached = all_cached and from_cache
     collapsed = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
