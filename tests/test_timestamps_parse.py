@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from compliance_nb._timestamps import _parse_fixed_layout, parse_timestamps
+import compliance_nb._timestamps as ts
+from compliance_nb._timestamps import parse_timestamps
 
 
 def _python(text: str | None) -> datetime | None:
@@ -28,11 +29,24 @@ def _random_stamps(n: int, seed: int = 3) -> list[str | None]:
     return out
 
 
-def test_fixed_layout_equals_pythons_parser_with_nulls():
+@pytest.fixture
+def general_rows(monkeypatch):
+    """The values handed to the general (chrono) parser, as a list."""
+    seen: list[str | None] = []
+    real = ts._general
+
+    def spy(text: pl.Series) -> pl.Series:
+        seen.extend(text.to_list())
+        return real(text)
+
+    monkeypatch.setattr(ts, "_general", spy)
+    return seen
+
+
+def test_fixed_layout_equals_pythons_parser_with_nulls(general_rows):
     stamps = _random_stamps(20_000)
-    series = pl.Series("t", stamps)
-    fast = _parse_fixed_layout(series)
-    assert fast is not None  # the layout X writes takes the fast path
+    fast = parse_timestamps(pl.Series("t", stamps))
+    assert general_rows == []  # the documented layout never needs the general parser
     assert fast.dtype == pl.Datetime("us", "UTC")
     assert fast.to_list() == [_python(s) for s in stamps]
 
@@ -58,15 +72,25 @@ def test_leap_days_and_edges(text):
         "not a timestamp at all!!",
     ],
 )
-def test_unreadable_values_are_null_not_guessed(odd):
+def test_unreadable_values_are_null_not_guessed(odd, general_rows):
     series = pl.Series(["2019-10-29T17:02:47.000Z", odd, None])
-    assert _parse_fixed_layout(series) is None  # the whole column goes the general way
     assert parse_timestamps(series).to_list() == [_python("2019-10-29T17:02:47.000Z"), None, None]
+    assert general_rows in ([odd], [])  # only the odd value, if anything, goes the slow way
 
 
-def test_other_layouts_use_the_general_parser():
-    texts = ["2019-12-01T00:00:00+00:00", "2019-12-01T10:00:00.5Z", "2019-10-29T17:02:47.000Z"]
-    assert parse_timestamps(pl.Series(texts)).to_list() == [_python(t) for t in texts]
+def test_other_layouts_mixed_in_go_the_general_way_value_by_value(general_rows):
+    texts = [
+        "2019-12-01T00:00:00+00:00",
+        "2019-10-29T17:02:47.000Z",
+        None,
+        "2019-12-01T10:00:00.5Z",
+        "2016-12-31T23:59:60.000Z",  # a leap second: chrono's reading is kept
+        "2020-01-02T03:04:05.678Z",
+    ]
+    out = parse_timestamps(pl.Series(texts)).to_list()
+    assert out[:4] + out[5:] == [_python(t) for t in texts[:4] + texts[5:]]
+    assert out[4] == datetime(2017, 1, 1, tzinfo=timezone.utc)
+    assert general_rows == [texts[0], texts[3], texts[4]]
 
 
 def test_all_null_and_empty_columns_keep_the_dtype():
