@@ -8,13 +8,17 @@ A lazy frame may hold billions of rows, so here:
    this process in batches (polars: streaming ``collect_batches``; DuckDB: an Arrow
    record-batch reader; Dask: one partition at a time; Spark: ``toLocalIterator``).
    Each batch is validated by :func:`compliance_nb._ids.parse_ids`, the eager path's
-   own rules, so only the distinct valid IDs (8 bytes each) are ever held here. The other
+   own rules, and collected by :class:`compliance_nb._spill.DistinctIds` (beyond a few
+   million IDs it spills them to temporary files and deduplicates file by file), so this
+   process holds the distinct valid IDs once (8 bytes each) and little else. The other
    columns are never read.
 2. **results in**: the collapsed results (one row per ID that needs action, usually far
    fewer rows) become a small frame of the same engine (a polars LazyFrame, a relation on
    the same DuckDB connection, a one-partition Dask frame, a broadcast Spark frame) and
    are joined on *inside the engine*, by a key computed per row in the engine. The
-   result is lazy again, of the input's type.
+   result is lazy again, of the input's type. The lookup is kept compact (text fields
+   as categories in polars and Dask, made text again per row) and, in polars, is always
+   the hash join's build side.
 
 Rows: lazy engines do not promise an order; the output has the same rows as the input,
 not necessarily in the same order. Sort by a key of your own when order matters.
@@ -31,6 +35,7 @@ no-break space) is not stripped: such a value is invalid here.
 
 from __future__ import annotations
 
+import inspect
 import os
 import string
 import warnings
@@ -40,11 +45,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
-import numpy as np
 import polars as pl
 
 from ._exceptions import IDColumnTypeError, InputError
 from ._ids import MAX_ID, parse_ids
+from ._spill import DistinctIds
 
 __all__ = [
     "LazyIds",
@@ -66,6 +71,12 @@ _KEY = "__compliance_nb_key"
 _HIT = "__compliance_nb_hit"
 _EXAMPLES = 5
 _INVALID_CAP = 1_000_000
+#: polars: make the (small) lookup the hash join's build side, where polars can be told.
+_BUILD_RIGHT: dict[str, Any] = (
+    {"build_side": "force_right"}
+    if "build_side" in inspect.signature(pl.LazyFrame.join).parameters
+    else {}
+)
 
 
 @contextmanager
@@ -299,44 +310,36 @@ def _text_key_agrees(values: pl.Series, ids: pl.Series) -> pl.Series:
     return ids.is_null() | (keys == ids.cast(pl.String)).fill_null(False)
 
 
-class _IdSet:
-    """The distinct IDs seen so far, 8 bytes each: a sorted, duplicate-free numpy array
-    plus recent batches, merged (concatenate, sort in place, drop repeats) when the
-    batches hold as many IDs as the array (at least 8M), so memory stays about twice the
-    distinct IDs."""
-
-    def __init__(self) -> None:
-        self._merged = np.empty(0, dtype=np.uint64)
-        self._pending: list[np.ndarray] = []
-        self._n_pending = 0
-
-    def add(self, ids: pl.Series) -> None:
-        if len(ids):
-            self._pending.append(ids.cast(pl.UInt64).to_numpy())
-            self._n_pending += len(ids)
-            if self._n_pending >= max(len(self._merged), 8_000_000):
-                self._merge()
-
-    def _merge(self) -> None:
-        if not self._pending:
-            return
-        parts, self._pending, self._n_pending = [self._merged, *self._pending], [], 0
-        self._merged = np.empty(0, dtype=np.uint64)
-        values = np.concatenate(parts)
-        del parts
-        values.sort()  # in place
-        if len(values) > 1:
-            keep = np.empty(len(values), dtype=bool)
-            keep[0] = True
-            np.not_equal(values[1:], values[:-1], out=keep[1:])
-            values = values[keep]
-        self._merged = values
-
-    def result(self) -> pl.Series:
-        self._merge()
-        out = pl.Series("id", self._merged, dtype=pl.UInt64).set_sorted()
-        self._merged = np.empty(0, dtype=np.uint64)
-        return out
+def _valid_ids(
+    batch: pl.Series | list[Any],
+    column: str,
+    text: bool,
+    kind_label: str,
+    invalid: set[str],
+    examples: list[str],
+) -> pl.Series:
+    """One batch's IDs (``UInt64``, null where the value is missing or invalid); the
+    invalid values are added to ``invalid`` (as ``repr``, up to a cap) and ``examples``."""
+    with warnings.catch_warnings():  # counted by the caller, reported once
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = parse_ids(batch, column=column, errors="coerce", kind_label=kind_label)
+    ids = parsed.ids
+    if text and not isinstance(batch, list) and batch.dtype != pl.Null:
+        agrees = _text_key_agrees(batch, ids)
+        ids = pl.select(pl.when(agrees).then(ids)).to_series()
+    if isinstance(batch, list):
+        present = pl.Series([v is not None for v in batch], dtype=pl.Boolean)
+        source = pl.Series(column, [repr(v) for v in batch], dtype=pl.String)
+    else:
+        present, source = batch.is_not_null(), batch
+    bad = present & ids.is_null()
+    if bad.any():
+        shown = source.filter(bad).to_list()
+        reprs = shown if isinstance(batch, list) else [repr(v) for v in shown]
+        examples += [r for r in reprs[:_EXAMPLES] if r not in invalid][: _EXAMPLES - len(examples)]
+        if len(invalid) < _INVALID_CAP:
+            invalid.update(reprs[:_INVALID_CAP])
+    return ids
 
 
 def unique_lazy_ids(
@@ -362,52 +365,41 @@ def unique_lazy_ids(
     if errors not in ("raise", "coerce"):
         raise InputError(f"errors={errors!r}: use errors='raise' or errors='coerce'.")
     text = _check_dtype(frame.collect_schema()[column], column, kind_label)
-    seen = _IdSet()
+    seen = DistinctIds()  # spills to temporary files beyond a few million IDs
     invalid: set[str] = set()  # distinct invalid values (as repr), counted up to a cap
     examples: list[str] = []
-    for batch in _distinct_batches(frame, column):
-        with warnings.catch_warnings():  # counted here, reported once below
-            warnings.simplefilter("ignore", UserWarning)
-            parsed = parse_ids(batch, column=column, errors="coerce", kind_label=kind_label)
-        ids = parsed.ids
-        if text and not isinstance(batch, list) and batch.dtype != pl.Null:
-            agrees = _text_key_agrees(batch, ids)
-            ids = pl.select(pl.when(agrees).then(ids)).to_series()
-        if isinstance(batch, list):
-            present = pl.Series([v is not None for v in batch], dtype=pl.Boolean)
-            source = pl.Series(column, [repr(v) for v in batch], dtype=pl.String)
-        else:
-            present, source = batch.is_not_null(), batch
-        bad = present & ids.is_null()
-        if bad.any():
-            shown = source.filter(bad).to_list()
-            reprs = shown if isinstance(batch, list) else [repr(v) for v in shown]
-            examples += [r for r in reprs[:_EXAMPLES] if r not in invalid][
-                : _EXAMPLES - len(examples)
-            ]
-            if len(invalid) < _INVALID_CAP:
-                invalid.update(reprs[:_INVALID_CAP])
-        seen.add(ids.drop_nulls())
-    if invalid:
-        count = f"more than {_INVALID_CAP}" if len(invalid) >= _INVALID_CAP else str(len(invalid))
-        message = (
-            f"Column {column!r} has {count} distinct value(s) that are not valid "
-            f"{kind_label}s (e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal "
-            f"digits, at most {MAX_ID}; surrounding ASCII whitespace is ignored."
-        )
-        if errors == "raise":
-            raise InputError(
-                message + " Fix or filter those rows in the query, or pass errors='coerce' "
-                "to give them null results."
-            )
-        warnings.warn(
-            message + " Their rows get null results (errors='coerce').", UserWarning, stacklevel=3
-        )
+    try:
+        for batch in _distinct_batches(frame, column):
+            ids = _valid_ids(batch, column, text, kind_label, invalid, examples)
+            seen.add(ids.drop_nulls().cast(pl.UInt64).to_numpy())
+            del batch, ids
+        if invalid:
+            _report_invalid(column, kind_label, errors, invalid, examples)
+        distinct = seen.result()
+    finally:
+        seen.close()  # the temporary files go now (also on an error), not when collected
     return LazyIds(
-        ids=seen.result(),
-        text=text,
-        n_invalid=len(invalid),
-        invalid_examples=tuple(examples),
+        ids=distinct, text=text, n_invalid=len(invalid), invalid_examples=tuple(examples)
+    )
+
+
+def _report_invalid(
+    column: str, kind_label: str, errors: str, invalid: set[str], examples: list[str]
+) -> None:
+    """Raise (``errors="raise"``) or warn about the invalid values found."""
+    count = f"more than {_INVALID_CAP}" if len(invalid) >= _INVALID_CAP else str(len(invalid))
+    message = (
+        f"Column {column!r} has {count} distinct value(s) that are not valid "
+        f"{kind_label}s (e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal "
+        f"digits, at most {MAX_ID}; surrounding ASCII whitespace is ignored."
+    )
+    if errors == "raise":
+        raise InputError(
+            message + " Fix or filter those rows in the query, or pass errors='coerce' "
+            "to give them null results."
+        )
+    warnings.warn(
+        message + " Their rows get null results (errors='coerce').", UserWarning, stacklevel=4
     )
 
 
@@ -468,6 +460,39 @@ def _spark_frame(spark: Any, table: pl.DataFrame) -> Any:
     return F.broadcast(sdf) if table.height <= 5_000_000 else sdf
 
 
+def _lookup_table(
+    results: pl.DataFrame,
+    fields: Mapping[str, str],
+    key_dtype: Any,
+    hit_name: str,
+    *,
+    compact_text: bool,
+) -> pl.DataFrame:
+    """The results as the lookup the engine joins: the key (``key_dtype``), the fields
+    renamed, and ``hit_name`` (True). With ``compact_text`` the text fields (a handful of
+    distinct values: actions, reasons) are ``Categorical``, 4 bytes a row instead of 16
+    and more; the caller casts them back after the join. One row per key: collapsed
+    results already are; a copy is made only when two result IDs give the same key
+    (e.g. "07" and "7")."""
+    key = pl.col("id").cast(pl.String)
+    if key_dtype != pl.String:  # results' IDs came from this column: they fit its type
+        key = key.cast(pl.UInt64).cast(key_dtype)
+    text = {new for f, new in fields.items() if results.schema[f] == pl.String}
+    table = results.select(
+        key.alias(_KEY),
+        *[
+            pl.col(f).cast(pl.Categorical).alias(new)
+            if compact_text and new in text
+            else pl.col(f).alias(new)
+            for f, new in fields.items()
+        ],
+        pl.lit(True).alias(hit_name),
+    )
+    if table.get_column(_KEY).n_unique() < table.height:
+        table = table.unique(_KEY, keep="first", maintain_order=True)
+    return table
+
+
 def join_lazy(
     frame: nw.LazyFrame[Any],
     id_column: str,
@@ -480,31 +505,62 @@ def join_lazy(
     """Left-join collapsed ``results`` (``id`` String, result fields) onto ``frame`` by
     each row's ID, inside the engine. Adds the columns named in ``fields`` (result field
     -> new name), ``hit_name`` (True where a result line exists, else null) and
-    ``key_name`` (the row's canonical ID text, null when missing/invalid)."""
-    key_dtype = _key_dtype(frame, id_column)
-    key = pl.col("id").cast(pl.String)
-    if key_dtype != pl.String:  # results' IDs came from this column: they fit its type
-        key = key.cast(pl.UInt64).cast(key_dtype)
-    table = results.select(
-        key.alias(_KEY),
-        *[pl.col(f).alias(new) for f, new in fields.items()],
-        pl.lit(True).alias(hit_name),
-    ).unique(_KEY, keep="first")
+    ``key_name`` (the row's canonical ID text, null when missing/invalid).
+
+    polars: the lookup's text fields are held as ``Categorical`` and cast back to text
+    per row after the join, and the lookup is always the join's build side (the rows
+    stream past its hash table; left to choose, the streaming engine first buffers
+    millions of rows of both sides to compare their sizes)."""
+    backend = backend_name(frame)
+    polars = backend == "polars"
+    table = _lookup_table(
+        results,
+        fields,
+        _key_dtype(frame, id_column),
+        hit_name,
+        compact_text=backend in ("polars", "dask"),
+    )
+    if backend == "dask":
+        return _wrap(_dask_join(_dask_keyed(frame, id_column, key_name), table, key_name))
     keyed = frame.with_columns(row_key(frame, id_column).alias(key_name))
-    if backend_name(frame) == "dask":
-        return _wrap(_dask_join(keyed.to_native(), table, key_name))
+    if polars:
+        text = [c for c, t in table.schema.items() if t == pl.Categorical]
+        joined = keyed.to_native().join(
+            table.lazy(), left_on=key_name, right_on=_KEY, how="left", **_BUILD_RIGHT
+        )
+        return _wrap(joined.with_columns(pl.col(text).cast(pl.String)) if text else joined)
     lookup = lookup_frame(frame, table)
     return keyed.join(lookup, left_on=key_name, right_on=_KEY, how="left")
+
+
+def _dask_keyed(frame: nw.LazyFrame[Any], column: str, key_name: str) -> Any:
+    """Dask: ``frame`` with each row's key (see :func:`row_key`). An integer column's key
+    is computed in pandas' nullable integer type: the generic expression would turn a
+    numpy ``int64`` column holding an invalid ID (0, negative) into ``float64``, where
+    IDs above 2**53 are no longer exact."""
+    dtype = frame.collect_schema()[column]
+    if not dtype.is_integer():
+        return frame.with_columns(row_key(frame, column).alias(key_name)).to_native()
+    native = frame.to_native()
+    unsigned = dtype.is_unsigned_integer()
+    ids = native[column].astype("UInt64" if unsigned else "Int64")  # exact: no float
+    valid = (ids > 0).fillna(False)
+    if unsigned:
+        valid = valid & (ids <= MAX_ID).fillna(False)
+    return native.assign(**{key_name: ids.where(valid)})
 
 
 def _dask_join(left: Any, table: pl.DataFrame, key_name: str) -> Any:
     """Dask: look each partition's keys up in the small lookup frame (one copy in the
     graph, indexed by key: its hash table is built once per worker process, not once per
     partition as a ``merge`` would), keeping the partitions, their row order and the
-    index (a plain ``merge`` resets it)."""
+    index (a plain ``merge`` resets it). Text fields are held as pandas ``category``
+    (1 byte a row) and made text again per partition."""
     import dask
 
     lookup = _to_pandas(table).set_index(_KEY)
+    if lookup.index.dtype.kind in "iu" and len(lookup) and lookup.index.min() < 1:
+        lookup = lookup[lookup.index > 0]  # never a row's key; 0 stands for "no key"
     meta = _merge_keep_index(left._meta, lookup.iloc[:0], key_name)
     return left.map_partitions(
         _merge_keep_index, dask.delayed(lookup), key_name, meta=meta, align_dataframes=False
@@ -513,11 +569,22 @@ def _dask_join(left: Any, table: pl.DataFrame, key_name: str) -> Any:
 
 def _merge_keep_index(part: Any, lookup: Any, key_name: str) -> Any:
     """pandas: the ``lookup`` row (indexed by a unique key) for each row of ``part``, as
-    new columns; same rows, order and index as ``part``."""
+    new columns (``category`` ones as text); same rows, order and index as ``part``."""
     import pandas as pd
 
-    found = lookup.reindex(pd.Index(part[key_name]))
+    keys = part[key_name]
+    if lookup.index.dtype.kind in "iu" and keys.dtype.kind in "iu":
+        # nullable integers as the index's own numpy type, missing as 0 (never a key):
+        # a target of another type would make pandas rebuild the lookup's hash table
+        # for every partition
+        keys = keys.to_numpy(dtype=lookup.index.dtype, na_value=0)
+    found = lookup.reindex(pd.Index(keys))
     found.index = part.index
+    for name, dtype in found.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):  # back to text: a take from the few
+            codes = found[name].cat.codes.to_numpy()  # categories (-1: missing), fast
+            text = dtype.categories.astype("str").array.take(codes, allow_fill=True)
+            found[name] = pd.Series(text, index=found.index)
     return pd.concat([part, found], axis=1)
 
 

@@ -153,6 +153,24 @@ def test_coerce_gives_null_results_like_the_eager_path(sandbox, build, tmp_path)
     assert collect(out).sort("row")["compliant"].is_null().to_list() == [False, True, True, True]
 
 
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.UInt64])
+def test_integer_ids_next_to_an_invalid_one_match_exactly(build, dtype):
+    """Neighbouring IDs above 2**53 (one apart) in an integer column that also holds
+    an invalid ID: only the ID in the results is matched (no trip through float)."""
+    big = 1_800_000_000_000_000_001
+    bad = 0 if dtype == pl.Int64 else 9_223_372_036_854_775_808  # invalid: 0, > 2**63-1
+    ids = [big, big + 1, bad] * 3  # Dask: 3 partitions, each with an invalid ID
+    df = pl.DataFrame({"row": range(9), "id": ids}, schema_overrides={"id": dtype})
+    results = pl.DataFrame(  # a result line for "0" matches no row (0 is no ID)
+        {"id": [str(big), "0"], "action": ["delete"] * 2, "reason": ["deleted"] * 2}
+    )
+    with pytest.warns(UserWarning, match="1 distinct value"):
+        out = join_results(build(df), results, errors="coerce")
+    got = collect(out).sort("row")
+    assert got["compliance_status"].to_list() == ["deleted", "available", None] * 3
+    assert got["id"].cast(pl.UInt64).to_list() == ids
+
+
 def test_float_column_is_refused(sandbox, build):
     df = pl.DataFrame({"row": [0], "id": [20.0]})
     with pytest.raises(IDColumnTypeError, match="floating-point"):
