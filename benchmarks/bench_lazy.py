@@ -19,7 +19,10 @@ What it does:
    ``dd.read_parquet``, then ``apply_compliance`` on the (lazy) result written to
    Parquet by the engine. Every run has its own ledger and ``cache=False``, so each does
    the whole job cycle (split over jobs of ``--max-ids-per-job`` IDs).
-   psutil samples the child's RSS every 5 ms (``_measure.Recorder``): peak per stage.
+   psutil samples the child's RSS every 5 ms (``_measure.Recorder``): peak per stage;
+   ``check_compliance`` is also cut into sub-stages by its progress events;
+4. for reference, each engine once more (``<engine>-copy``): the same Parquet read and
+   written by the engine with no compliance step (its own peak memory and time).
 
 The result goes to ``benchmarks/results/lazy.json``.
 """
@@ -94,23 +97,51 @@ def write_parquet(path: Path, rows: int, seed: int = 7) -> dict[str, Any]:
 
 
 def child(engine: str, parquet: Path, url: str, token: str, workdir: Path, per_job: int) -> None:
-    """One engine's run, in its own process; prints one JSON line with the measurements."""
-    from _measure import Recorder
+    """One engine's run, in its own process; prints one JSON line with the measurements.
 
-    from compliance_nb import ComplianceClient, apply_compliance, check_compliance
+    ``check_compliance`` is cut into three sub-stages by its own progress events (a public
+    callback, no patching): ``distinct_ids`` (until the first job event), ``jobs`` (until
+    the ``joined`` event) and ``lookup`` (the results made a frame of the engine). The
+    engine name ``<engine>-copy`` runs the reference instead: the same read and write by
+    the engine without compliance (what the engine alone needs)."""
+    from _measure import Recorder
 
     rec = Recorder()
     rec.start()
+    out_path = workdir / f"compliant-{engine}.parquet"
+    if engine.endswith("-copy"):
+        rec.mark("copy")
+        if engine == "polars-copy":
+            import polars as pl
+
+            pl.scan_parquet(parquet).sink_parquet(out_path, engine="streaming")
+        else:
+            import dask
+            import dask.dataframe as dd
+
+            dask.config.set(scheduler="threads", num_workers=2)
+            dd.read_parquet(parquet, blocksize="64MiB").to_parquet(out_path, write_index=False)
+        result = rec.finish()
+        print("RESULT " + json.dumps(result), flush=True)
+        return
+
+    from compliance_nb import ComplianceClient, apply_compliance, check_compliance
+
+    def on_event(event: Any) -> None:
+        if event.stage == "joined":
+            rec.mark("check_compliance:lookup")
+        elif rec.stage == "check_compliance:distinct_ids":
+            rec.mark("check_compliance:jobs")
+
     client = ComplianceClient(token, base_url=url)
     kw = {
         "client": client,
-        "progress": False,
+        "progress": on_event,
         "cache": False,
         "ledger_path": workdir / f"ledger-{engine}.sqlite3",
         "max_ids_per_job": per_job,
     }
-    out_path = workdir / f"compliant-{engine}.parquet"
-    rec.mark("check_compliance")
+    rec.mark("check_compliance:distinct_ids")
     if engine == "polars":
         import polars as pl
 
@@ -129,9 +160,19 @@ def child(engine: str, parquet: Path, url: str, token: str, workdir: Path, per_j
         apply_compliance(checked).to_parquet(out_path, write_index=False)
         rec.mark("count_rows_out")
         rows_out = len(dd.read_parquet(out_path))
-    result = rec.finish()
+    result = _with_check_total(rec.finish())
     result["rows_out"] = int(rows_out)
     print("RESULT " + json.dumps(result), flush=True)
+
+
+def _with_check_total(result: dict[str, Any]) -> dict[str, Any]:
+    """Add ``check_compliance`` (the sum of its sub-stages' times, the max of their peaks)."""
+    subs = [k for k in result["stages"] if k.startswith("check_compliance:")]
+    for key, combine in (("stages", sum), ("stage_cpu_seconds", sum), ("stage_peak_rss", max)):
+        values = [result[key][k] for k in subs if k in result[key]]
+        if values:
+            result[key] = {"check_compliance": combine(values), **result[key]}
+    return result
 
 
 def run_engine(engine: str, parquet: Path, sandbox: Any, workdir: Path, per_job: int) -> dict:
@@ -164,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000_000)
     parser.add_argument("--engines", default="polars,dask")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip the engines' plain copy runs"
+    )
     parser.add_argument("--max-ids-per-job", type=int, default=25_000_000)
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--out", default=str(HERE / "results" / "lazy.json"))
@@ -207,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         "engines": {},
     }
     with SandboxProcess(delay=0) as sandbox:
-        for engine in args.engines.split(","):
+        engines = args.engines.split(",")
+        if not args.no_reference:
+            engines += [f"{e}-copy" for e in engines]
+        for engine in engines:
             print(f"running {engine} ...", flush=True)
             result = run_engine(engine, parquet, sandbox, workdir, args.max_ids_per_job)
             result["peak_rss_share_of_in_memory_table"] = round(
