@@ -112,7 +112,9 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     gives when it decides: the reason, ``geo_scrubbed``, or ``user_<reason>``)."""
     key = pl.col("id").cast(pl.String)
     number = key.cast(pl.UInt64, strict=False)
-    if results.select(number.null_count() > pl.col("id").null_count()).item():
+    if results.schema["id"].is_integer():  # the engine's results: IDs as numbers
+        number = pl.col("id").cast(pl.UInt64, strict=False)
+    elif results.select(number.null_count() > pl.col("id").null_count()).item():
         number = key.str.strip_chars().cast(pl.UInt64, strict=False)  # stray whitespace
     reason = pl.col("reason")
     geo = reason.is_in(_GEO_REASONS).fill_null(False)

@@ -88,8 +88,9 @@ class EngineResult:
 
     Attributes:
         results: the collapsed results (one row per ID that needs action), a polars frame
-            with the results-frame columns: ``id`` as **String** (decimal), ``action``,
-            ``reason``, ``created_at``, ``redacted_at``.
+            with the results-frame columns, but ``id`` as **UInt64** (8 bytes a result
+            instead of about 35 as text), then ``action``, ``reason``, ``created_at``,
+            ``redacted_at``.
         jobs: the jobs whose results were used, in part order (cached parts included, as
             recorded: their ``Job`` has the ledger's ID, kind, status and timestamps).
         from_cache: True when every part came from stored results (no request made).
@@ -165,7 +166,7 @@ def _part_name(name: str | None, part: int, parts: int) -> str | None:
 
 
 def _empty_results() -> pl.DataFrame:
-    return pl.DataFrame(schema=RESULTS_SCHEMA)
+    return pl.DataFrame(schema=RESULTS_SCHEMA | {"id": pl.UInt64})
 
 
 class _Part:
@@ -453,7 +454,7 @@ def run_compliance_ids(
         cancel: a :class:`~compliance_nb.CancelToken` to stop waiting.
 
     Returns:
-        :class:`EngineResult` (``results.id`` is String).
+        :class:`EngineResult` (``results.id`` is UInt64).
 
     >>> import polars as pl
     >>> from compliance_nb.sandbox import Sandbox
@@ -500,7 +501,10 @@ def run_compliance_ids(
         # parts hold disjoint IDs, so each collapses on its own: only one part's raw lines
         # are in memory at a time
         try:
-            frames.append(collapse_results(results.select(list(RESULTS_SCHEMA))))
+            collapsed = collapse_results(results.select(list(RESULTS_SCHEMA)))
+            # IDs as numbers: 8 bytes a result instead of about 35 as text (results files
+            # hold 1-20 digit decimal IDs up to 2**64 - 1: read_results checked them)
+            frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
         finally:
             runner.wait_stored()
         del results
