@@ -105,7 +105,8 @@ def apply_compliance_jsonl(
         and left out of the copy.
     cache : reuse stored results of the same IDs (younger than 7 days).
     **engine_kwargs : passed to the pipeline engine (``name``, ``max_age``,
-        ``max_ids_per_job``, ``ledger``, ``cancel``...).
+        ``max_ids_per_job``, ``ledger``, ``cancel``...). A ``cancel`` token stops the jobs
+        and both passes (:class:`~compliance_nb.JobCancelledError`; no copy is left).
 
     Returns
     -------
@@ -136,7 +137,8 @@ def apply_compliance_jsonl(
     reporter = resolve_progress(progress)
     error: BaseException | None = None
     try:
-        scan = scan_ids(src, errors=errors, progress=reporter)
+        cancel = engine_kwargs.get("cancel")  # the passes stop for it too, not only the jobs
+        scan = scan_ids(src, errors=errors, progress=reporter, cancel=cancel)
         results = run_kinds(
             {"tweets": scan.tweet_ids, "users": scan.user_ids},
             client=client,
@@ -146,7 +148,12 @@ def apply_compliance_jsonl(
         )
         verdicts = Verdicts.from_results(results["tweets"].results, results["users"].results)
         summary = write_compliant_copy(
-            src, dest, verdicts, skip_lines=frozenset(scan.skipped), progress=reporter
+            src,
+            dest,
+            verdicts,
+            skip_lines=frozenset(scan.skipped),
+            progress=reporter,
+            cancel=cancel,
         )
     except BaseException as exc:
         error = exc

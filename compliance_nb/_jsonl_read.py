@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from ._events import ProgressCallback, ProgressEvent, emit
+from ._events import CancelToken, ProgressCallback, ProgressEvent, emit
 from ._exceptions import InputError
 
 __all__ = [
@@ -166,12 +166,18 @@ class PassMeter:
         )
 
 
-def numbered_lines(path: Path, meter: PassMeter | None = None) -> Iterator[tuple[int, bytes]]:
+def numbered_lines(
+    path: Path, meter: PassMeter | None = None, cancel: CancelToken | None = None
+) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, line without surrounding white space); blank lines give b"".
 
     The file is decompressed if it starts with the gzip magic bytes. With a ``meter``,
-    the position in the file on disk is reported as the lines go by.
+    the position in the file on disk is reported as the lines go by. With a ``cancel``
+    token, :class:`~compliance_nb.JobCancelledError` is raised before the first line and
+    then within every megabyte read once the token is cancelled.
     """
+    if cancel is not None:
+        cancel.raise_if_cancelled()
     with open(path, "rb", buffering=_READ_BUFFER) as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
@@ -186,11 +192,13 @@ def numbered_lines(path: Path, meter: PassMeter | None = None) -> Iterator[tuple
                 line = data.strip()
                 if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:].strip()  # a UTF-8 byte order mark
-                if meter is not None:
-                    unchecked += len(data)
-                    if unchecked >= _CHECK_BYTES:
-                        unchecked = 0
+                unchecked += len(data)
+                if unchecked >= _CHECK_BYTES:
+                    unchecked = 0
+                    if meter is not None:
                         meter.check(raw.tell())
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
                 yield number, line
             if meter is not None:
                 meter.check(raw.tell())

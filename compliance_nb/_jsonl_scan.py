@@ -30,7 +30,7 @@ from ._jsonl_rules import inlined, is_page, merged_mention
 if TYPE_CHECKING:
     import polars as pl
 
-    from ._events import ProgressCallback
+    from ._events import CancelToken, ProgressCallback
     from ._jsonl_read import Loads
 
 __all__ = ["MAX_SKIPPED_SHOWN", "IdScan", "scan_ids"]
@@ -228,13 +228,15 @@ def scan_ids(
     errors: Literal["raise", "skip"] = "raise",
     loads: Loads = orjson.loads,
     progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> IdScan:
     """Pass 1: read ``source`` once; return its distinct Tweet and user IDs (UInt64).
 
     A malformed line raises :class:`~compliance_nb.InputError` naming its line number
     (``error.line_number``); with ``errors="skip"`` it is recorded in ``skipped``.
     ``progress`` receives ``reading`` events over the file's bytes on disk, the last one
-    (100%) once the IDs are gathered.
+    (100%) once the IDs are gathered. A cancelled ``cancel`` token stops the pass with
+    :class:`~compliance_nb.JobCancelledError` (checked every megabyte).
 
     >>> import pathlib, tempfile
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.jsonl"
@@ -249,7 +251,7 @@ def scan_ids(
     collector = _Collector()
     scan = IdScan(tweet_ids=pl.Series(dtype=pl.UInt64), user_ids=pl.Series(dtype=pl.UInt64))
     meter = PassMeter(progress, "reading", path) if progress is not None else None
-    for number, line in numbered_lines(path, meter):
+    for number, line in numbered_lines(path, meter, cancel):
         if not line:
             scan.blank_lines += 1
             continue

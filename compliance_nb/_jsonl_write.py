@@ -24,7 +24,7 @@ from ._jsonl_rules import Counts, Editor, Verdicts, is_page
 from ._jsonl_summary import JsonlSummary
 
 if TYPE_CHECKING:
-    from ._events import ProgressCallback
+    from ._events import CancelToken, ProgressCallback
     from ._jsonl_read import Dumps, Loads
 
 __all__ = ["GZIP_LEVEL", "write_compliant_copy"]
@@ -44,6 +44,7 @@ def write_compliant_copy(
     loads: Loads = orjson.loads,
     dumps: Dumps = orjson.dumps,
     progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> JsonlSummary:
     """Pass 2: write the compliant copy of ``source`` to ``destination``.
 
@@ -55,6 +56,8 @@ def write_compliant_copy(
     ``progress`` receives ``writing`` events over the source file's bytes on disk, the
     last one (100%) once the copy is in place. The returned summary has the line and
     object counts; the ID counts and jobs are filled in by :func:`apply_compliance_jsonl`.
+    A cancelled ``cancel`` token stops the pass with :class:`~compliance_nb.JobCancelledError`
+    (checked every megabyte); the temporary file is removed and ``destination`` untouched.
     """
     src, dest = check_paths(source, destination)
     summary = JsonlSummary(source=str(src), destination=str(dest))
@@ -73,7 +76,7 @@ def write_compliant_copy(
         try:
             batch: list[bytes] = []
             size = 0
-            for number, line in numbered_lines(src, meter):
+            for number, line in numbered_lines(src, meter, cancel):
                 if not line:
                     summary.blank_lines += 1
                     continue

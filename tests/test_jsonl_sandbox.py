@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from compliance_nb._exceptions import InputError
+from compliance_nb._events import CancelToken
+from compliance_nb._exceptions import InputError, JobCancelledError
 from compliance_nb._jsonl import apply_compliance_jsonl
 from compliance_nb.datasets import sample_collection
 from compliance_nb.sandbox import Sandbox
@@ -271,3 +272,37 @@ def test_an_empty_collection_gives_an_empty_copy_without_jobs(sb: Sandbox, tmp_p
     assert sb.jobs_created == jobs
     assert (tmp_path / "out.jsonl").read_bytes() == b""
     assert summary.lines_read == 0 and summary.lines_written == 0
+
+
+def test_a_cancelled_token_stops_before_any_job_or_file(sb: Sandbox, tmp_path: Path) -> None:
+    src = sample_collection(tmp_path / "raw.jsonl", n_lines=6, seed=5)
+    token = CancelToken()
+    token.cancel()
+    jobs = sb.jobs_created
+    with pytest.raises(JobCancelledError):
+        apply_compliance_jsonl(
+            src, tmp_path / "clean.jsonl", client=sb.client(), progress=False, cancel=token
+        )
+    assert sb.jobs_created == jobs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.jsonl"]
+
+
+def test_cancelling_while_the_copy_is_written_leaves_no_file(sb: Sandbox, tmp_path: Path) -> None:
+    src = sample_collection(tmp_path / "raw.jsonl", n_lines=3000, seed=6)
+    assert src.stat().st_size > 3 << 20  # several of the passes' one-megabyte checks
+    digest = _sha(src)
+    token = CancelToken()
+    stages: list[str] = []
+
+    def on_event(event: Any) -> None:
+        stages.append(event.stage)
+        if event.stage == "writing":  # pass 2 has begun: the jobs are done
+            token.cancel()
+
+    with pytest.raises(JobCancelledError):
+        apply_compliance_jsonl(
+            src, tmp_path / "clean.jsonl", client=sb.client(), progress=on_event, cancel=token
+        )
+    assert "reading" in stages and "writing" in stages
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.jsonl"]  # no copy, no .part
+    assert _sha(src) == digest
