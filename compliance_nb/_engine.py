@@ -27,6 +27,7 @@ names the blocking job and how to cancel it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
 import threading
@@ -505,8 +506,11 @@ def run_compliance_ids(
             # IDs as numbers: 8 bytes a result instead of about 35 as text (results files
             # hold 1-20 digit decimal IDs up to 2**64 - 1: read_results checked them)
             frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
-        finally:
-            runner.wait_stored()
+        except BaseException:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                runner.wait_stored()
+            raise
+        runner.wait_stored()
         del results
         all_cached = all_cached and from_cache
     collapsed = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
