@@ -54,7 +54,7 @@ from ._exceptions import (
 from ._ids import check_kind, fingerprint, normalise_base_url, unique_ids, write_id_file
 from ._ledger import Ledger, LedgerRecord
 from ._models import Job
-from ._results import RESULTS_SCHEMA, collapse_results, read_results
+from ._results import RESULTS_SCHEMA, collapse_results, read_results_compact
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -385,7 +385,7 @@ class _Part:
         path = self.client.download(
             job, dest=self.workdir / f"{job.id}.json", progress=self._forward, cancel=self.cancel
         )
-        results = read_results(path)
+        results = read_results_compact(path)  # IDs as numbers, reasons as categories
         # the ledger's Parquet copy is written in a thread while the caller collapses the
         # results; wait_stored() waits for it (and raises its error) before the part ends
         pool = ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-store")

@@ -477,12 +477,13 @@ def _lookup_table(
     key = pl.col("id").cast(pl.String)
     if key_dtype != pl.String:  # results' IDs came from this column: they fit its type
         key = key.cast(pl.UInt64).cast(key_dtype)
-    text = {new for f, new in fields.items() if results.schema[f] == pl.String}
+    # text fields: String, or already Categorical (the job engine's compact results)
+    text = {new for f, new in fields.items() if results.schema[f] in (pl.String, pl.Categorical)}
     table = results.select(
         key.alias(_KEY),
         *[
-            pl.col(f).cast(pl.Categorical).alias(new)
-            if compact_text and new in text
+            pl.col(f).cast(pl.Categorical if compact_text else pl.String).alias(new)
+            if new in text
             else pl.col(f).alias(new)
             for f, new in fields.items()
         ],

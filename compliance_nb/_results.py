@@ -18,6 +18,7 @@ A results file has one JSON object per line, one line per ID that needs action::
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -30,7 +31,13 @@ import polars as pl
 from ._exceptions import ResultsFormatError
 from ._timestamps import parse_timestamps
 
-__all__ = ["REASON_SEVERITY", "RESULTS_SCHEMA", "collapse_results", "read_results"]
+__all__ = [
+    "REASON_SEVERITY",
+    "RESULTS_SCHEMA",
+    "collapse_results",
+    "read_results",
+    "read_results_compact",
+]
 
 _UTC = pl.Datetime("us", "UTC")
 
@@ -69,6 +76,8 @@ _NON_STRING_VALUE = re.compile(
 # extra field or text inside a string; the exact per-line check then decides.
 _SUSPECT_VALUE = re.compile(rb'":\s*[^"\sn]')
 _SCAN_BLOCK = 8 * 1024 * 1024
+#: Bytes of a results file parsed at a time by :func:`read_results_compact`.
+READ_BLOCK = 16 * 1024 * 1024
 
 
 def _has_suspect_value(path: str | os.PathLike[str]) -> bool:
@@ -99,15 +108,70 @@ def read_results(path: str | os.PathLike[str]) -> pl.DataFrame:
         ResultsFormatError: a line is not a JSON object, has no decimal ``id``, has a field
             of the wrong type or a timestamp that cannot be read. ``line_number`` is 1-based.
     """
+    return _read(path, compact=False)
+
+
+def read_results_compact(path: str | os.PathLike[str]) -> pl.DataFrame:
+    """:func:`read_results` for the job engine: the same checks and rows, but ``id`` as
+    UInt64 and ``action``/``reason`` as Categorical (about 40 instead of 85 bytes a
+    row), and the file is read in blocks of lines (:data:`READ_BLOCK` bytes), so only one
+    block is ever held as text."""
+    return _read(path, compact=True)
+
+
+def _empty_compact() -> pl.DataFrame:
+    return _compact(_empty())
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col("id").cast(pl.UInt64), pl.col("action", "reason").cast(pl.Categorical)
+    )
+
+
+def _read(path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
     if os.path.getsize(path) == 0:
+        return _empty_compact() if compact else _empty()
+    if not compact:
+        return _parse_block(Path(path), path)
+    parts: list[pl.DataFrame] = []
+    with open(path, "rb") as f:
+        carry = b""
+        while True:
+            block = f.read(READ_BLOCK)
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if cut:
+                parsed = _parse_block(data[:cut], path)
+                if parsed.height:
+                    parts.append(_compact(parsed))
+                del parsed
+            carry = data[cut:]
+            if not block:
+                break
+    if not parts:
+        return _empty_compact()
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _parse_block(source: Path | bytes, path: str | os.PathLike[str]) -> pl.DataFrame:
+    """Parse a whole results file (a ``Path``) or a block of its complete lines (bytes)
+    into the results frame; any error is reported with the line number in the file."""
+    if isinstance(source, bytes) and not source.strip():
         return _empty()
-    # polars reads the file itself (no copy in Python; every known field as text) in a
-    # thread, while this one runs the pre-check: polars lets go of the GIL while reading
+    schema = {c: pl.String for c in _STRING_FIELDS}
+    # polars parses (no copy in Python; every known field as text) in a thread, while
+    # this one runs the pre-check: polars lets go of the GIL while it reads
     with ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-read") as pool:
         reading = pool.submit(
-            pl.read_ndjson, Path(path), schema={c: pl.String for c in _STRING_FIELDS}
+            pl.read_ndjson,
+            source if isinstance(source, Path) else io.BytesIO(source),
+            schema=schema,
         )
-        suspect = _has_suspect_value(path)
+        if isinstance(source, Path):
+            suspect = _has_suspect_value(source)
+        else:
+            suspect = _SUSPECT_VALUE.search(source) is not None
         error = reading.exception()
     if suspect:  # rare: read it all and check line by line
         _raise_first_bad_line(Path(path).read_bytes(), path)
@@ -127,6 +191,7 @@ def read_results(path: str | os.PathLike[str]) -> pl.DataFrame:
     frame = raw.select(pl.col(c).cast(pl.String) for c in _STRING_FIELDS).with_columns(
         parse_timestamps(raw.get_column(c)).alias(f"__{c}") for c in _TIMESTAMP_FIELDS
     )
+    del raw
     bad = (
         pl.col("id").is_null()
         | ~pl.col("id").str.contains(_ID_PATTERN)
@@ -192,11 +257,25 @@ def _raise_first_bad_line(data: bytes, path: Any) -> None:
 def _group_key(df: pl.DataFrame) -> pl.Series:
     """What lines are grouped by: the ID text, as a UInt64 when every ID is plain digits
     (hashing numbers is about three times faster than hashing text); the text itself
-    otherwise, so IDs that differ only in their text are never merged."""
+    otherwise, so IDs that differ only in their text are never merged. IDs that are
+    numbers already (:func:`read_results_compact`) are used as they are."""
+    if df.schema["id"].is_integer():
+        return df.get_column("id")
     text = df.get_column("id").cast(pl.String)
     number = text.cast(pl.UInt64, strict=False)
     plain = number.null_count() == text.null_count() and not text.str.starts_with("0").any()
     return number if plain and not text.str.starts_with("+").any() else text
+
+
+#: The collapsed frame's columns: ``id``, ``action`` and ``reason`` keep their types
+#: (text, or the compact reader's UInt64 and Categorical), timestamps are UTC.
+_KEEP_TYPES = [
+    pl.col("id"),
+    pl.col("action"),
+    pl.col("reason"),
+    pl.col("created_at").cast(_UTC),
+    pl.col("redacted_at").cast(_UTC),
+]
 
 
 def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
@@ -216,9 +295,10 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
     ['deleted']
     """
     if df.height == 0:
-        return df.select(pl.col(c).cast(t) for c, t in RESULTS_SCHEMA.items())
+        return df.select(_KEEP_TYPES)
     severity = (
         pl.col("reason")
+        .cast(pl.String)
         .replace_strict(REASON_SEVERITY, default=_UNKNOWN_SEVERITY, return_dtype=pl.Int8)
         .fill_null(_UNKNOWN_SEVERITY)  # a missing reason is one we do not know
         .alias("__severity")
@@ -226,7 +306,7 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
     ranked = df.with_row_index("__row").with_columns(_group_key(df).alias("__id"))
     repeated = ranked.get_column("__id").is_duplicated()
     if not repeated.any():  # one line per ID already: nothing to choose
-        return df.select(pl.col(c).cast(t) for c, t in RESULTS_SCHEMA.items())
+        return df.select(_KEEP_TYPES)
     single = ranked.filter(~repeated).select(
         "id", "action", "reason", "created_at", "redacted_at", pl.col("__row").alias("__first")
     )
@@ -251,11 +331,5 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
     return (
         pl.concat([single, multi], how="vertical_relaxed")
         .sort("__first")
-        .select(
-            pl.col("id"),
-            pl.col("action"),
-            pl.col("reason"),
-            pl.col("created_at").cast(_UTC),
-            pl.col("redacted_at").cast(_UTC),
-        )
+        .select(_KEEP_TYPES)
     )
