@@ -328,8 +328,4 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         "redacted_at",
         "__first",
     )
-    return (
-        pl.concat([single, multi], how="vertical_relaxed")
-        .sort("__first")
-        .select(_KEEP_TYPES)
-    )
+    return pl.concat([single, multi], how="vertical_relaxed").sort("__first").select(_KEEP_TYPES)
