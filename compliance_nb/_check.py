@@ -44,6 +44,7 @@ from ._frames import add_columns, as_frame, column_values, is_path, require_colu
 from ._ids import ParsedIds, check_kind, parse_ids, unique_ids
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
+from ._timestamps import TIMESTAMP_FORMAT
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -110,12 +111,13 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     row's status needs, worked out once per result rather than once per input row:
     ``__hit`` (True), ``__geo`` (a geo scrub) and ``__label`` (the status the result
     gives when it decides: the reason, ``geo_scrubbed``, or ``user_<reason>``)."""
-    key = pl.col("id").cast(pl.String)
-    number = key.cast(pl.UInt64, strict=False)
     if results.schema["id"].is_integer():  # the engine's results: IDs as numbers
         number = pl.col("id").cast(pl.UInt64, strict=False)
-    elif results.select(number.null_count() > pl.col("id").null_count()).item():
-        number = key.str.strip_chars().cast(pl.UInt64, strict=False)  # stray whitespace
+    else:
+        key = pl.col("id").cast(pl.String)
+        number = key.cast(pl.UInt64, strict=False)
+        if results.select(number.null_count() > pl.col("id").null_count()).item():
+            number = key.str.strip_chars().cast(pl.UInt64, strict=False)  # stray blanks
     reason = pl.col("reason")
     geo = reason.is_in(_GEO_REASONS).fill_null(False)
     removal = (pl.lit("user_") + reason.fill_null("unknown")) if user else _label(reason)
@@ -340,9 +342,7 @@ def results_frame(results: Any) -> pl.DataFrame:
         elif frame.schema[f] == pl.String:
             out.append(
                 pl.col(f)
-                .str.to_datetime(
-                    "%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False
-                )
+                .str.to_datetime(TIMESTAMP_FORMAT, time_unit="us", time_zone="UTC", strict=False)
                 .alias(f)
             )
         elif isinstance(frame.schema[f], pl.Datetime):

@@ -503,8 +503,8 @@ def run_compliance_ids(
         # are in memory at a time
         try:
             collapsed = collapse_results(results.select(list(RESULTS_SCHEMA)))
-            # IDs as numbers: 8 bytes a result instead of about 35 as text (results files
-            # hold 1-20 digit decimal IDs up to 2**64 - 1: read_results checked them)
+            # IDs as numbers (read_results_compact's already are; results stored by an
+            # earlier version in the ledger hold them as checked decimal text)
             frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
         except BaseException:
             with contextlib.suppress(Exception):  # the first error is the one to report

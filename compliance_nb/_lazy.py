@@ -474,9 +474,12 @@ def _lookup_table(
     and more; the caller casts them back after the join. One row per key: collapsed
     results already are; a copy is made only when two result IDs give the same key
     (e.g. "07" and "7")."""
-    key = pl.col("id").cast(pl.String)
-    if key_dtype != pl.String:  # results' IDs came from this column: they fit its type
-        key = key.cast(pl.UInt64).cast(key_dtype)
+    if results.schema["id"].is_integer():  # the job engine's results: IDs as numbers
+        key = pl.col("id").cast(key_dtype)  # canonical decimal text for a text column
+    else:
+        key = pl.col("id").cast(pl.String)
+        if key_dtype != pl.String:  # results' IDs came from this column: they fit its type
+            key = key.cast(pl.UInt64).cast(key_dtype)
     # text fields: String, or already Categorical (the job engine's compact results)
     text = {new for f, new in fields.items() if results.schema[f] in (pl.String, pl.Categorical)}
     table = results.select(
@@ -503,7 +506,7 @@ def join_lazy(
     hit_name: str,
     key_name: str,
 ) -> nw.LazyFrame[Any]:
-    """Left-join collapsed ``results`` (``id`` String, result fields) onto ``frame`` by
+    """Left-join collapsed ``results`` (``id`` text or UInt64, result fields) onto ``frame`` by
     each row's ID, inside the engine. Adds the columns named in ``fields`` (result field
     -> new name), ``hit_name`` (True where a result line exists, else null) and
     ``key_name`` (the row's canonical ID text, null when missing/invalid).

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ._ids import sorted_distinct
+
 __all__ = ["N_BUCKETS", "SPILL_THRESHOLD", "DistinctIds"]
 
 #: IDs held in memory before they are spilled to temporary files (8 bytes each: 64 MB).
@@ -42,17 +44,6 @@ N_BUCKETS = 256
 #: Fibonacci hashing: multiply by 2**64 / golden ratio and keep the top bits. Any ID's
 #: copies get the same bucket; consecutive or clustered IDs are spread evenly.
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """Sort ``values`` in place and return its distinct values (a new, smaller array)."""
-    values.sort()
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
 
 
 class DistinctIds:
@@ -124,7 +115,7 @@ class DistinctIds:
         """The distinct IDs, sorted ascending: a ``UInt64`` polars Series named ``id``."""
         try:
             if self._tmp is None:
-                values = _sorted_distinct(self._take_pending())
+                values = sorted_distinct(self._take_pending())
             else:
                 values = self._merge_spilled()
             return pl.Series("id", values, dtype=pl.UInt64).set_sorted()
@@ -138,7 +129,7 @@ class DistinctIds:
         with open(out_path, "wb") as out:
             for path in self._bucket_paths():
                 if path.exists():
-                    distinct = _sorted_distinct(np.fromfile(path, dtype=np.uint64))
+                    distinct = sorted_distinct(np.fromfile(path, dtype=np.uint64))
                     os.remove(path)  # disk space back as we go
                     distinct.tofile(out)
                     del distinct

@@ -53,30 +53,24 @@ def test_blocks_give_the_same_rows_as_read_results(
     assert compact.height == 500
 
 
+@pytest.mark.parametrize(
+    ("index", "bad"),
+    [
+        (250, '{"id": "12x", "action": "delete", "reason": "deleted"}'),  # not a decimal ID
+        (200, '{"id": 5, "action": "delete", "reason": "deleted"}'),  # not a string
+    ],
+)
 def test_a_bad_line_in_a_later_block_names_its_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: int, bad: str
 ) -> None:
     monkeypatch.setattr(results_module, "READ_BLOCK", 2000)
     lines = _lines(300)
-    lines[250] = '{"id": "12x", "action": "delete", "reason": "deleted"}'
+    lines[index] = bad
     path = tmp_path / "r.json"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ResultsFormatError) as info:
         read_results_compact(path)
-    assert info.value.line_number == 251
-
-
-def test_a_non_string_value_in_a_later_block_names_its_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(results_module, "READ_BLOCK", 2000)
-    lines = _lines(300)
-    lines[200] = '{"id": 5, "action": "delete", "reason": "deleted"}'
-    path = tmp_path / "r.json"
-    path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ResultsFormatError) as info:
-        read_results_compact(path)
-    assert info.value.line_number == 201
+    assert info.value.line_number == index + 1
 
 
 def test_empty_and_blank_files(tmp_path: Path) -> None:
