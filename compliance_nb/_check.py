@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 import polars as pl
 
 from ._engine import (
@@ -53,6 +54,7 @@ __all__ = ["ColumnNames", "check_compliance", "join_results"]
 
 DEFAULT_PREFIX = "compliance_"
 _GEO_REASONS = ("scrub_geo", "geo_scrubbed")
+AVAILABLE = "available"
 _UTC = pl.Datetime("us", "UTC")
 _RESULT_FIELDS = ("action", "reason", "created_at", "redacted_at")
 
@@ -109,8 +111,9 @@ def _check_clashes(columns: list[str], names: ColumnNames, with_user: bool) -> N
 def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     """Collapsed results keyed by UInt64 ``__key`` (one row per key), with what each
     row's status needs, worked out once per result rather than once per input row:
-    ``__hit`` (True), ``__geo`` (a geo scrub) and ``__label`` (the status the result
-    gives when it decides: the reason, ``geo_scrubbed``, or ``user_<reason>``)."""
+    ``__hit`` (True), ``__geo`` (a geo scrub), ``__label`` (the status the result gives
+    when it decides: the reason, ``geo_scrubbed``, or ``user_<reason>``), ``__compliant``
+    (False) and ``__present`` (True). Text is Categorical, timestamps UTC."""
     if results.schema["id"].is_integer():  # the engine's results: IDs as numbers
         number = pl.col("id").cast(pl.UInt64, strict=False)
     else:
@@ -118,48 +121,81 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
         number = key.cast(pl.UInt64, strict=False)
         if results.select(number.null_count() > pl.col("id").null_count()).item():
             number = key.str.strip_chars().cast(pl.UInt64, strict=False)  # stray blanks
-    reason = pl.col("reason")
+    reason = pl.col("reason").cast(pl.String)
     geo = reason.is_in(_GEO_REASONS).fill_null(False)
     removal = (pl.lit("user_") + reason.fill_null("unknown")) if user else _label(reason)
-    out = (
-        results.select(
-            number.alias("__key"),
-            *[pl.col(f) for f in _RESULT_FIELDS],
-            pl.lit(True).alias("__hit"),
-            geo.alias("__geo"),
-            pl.when(geo).then(pl.lit("geo_scrubbed")).otherwise(removal).alias("__label"),
-        )
-        .drop_nulls("__key")
-        .rechunk()
-    )  # one chunk: gathering from it is faster
+    out = results.select(
+        number.alias("__key"),
+        pl.col("action").cast(pl.Categorical),
+        pl.col("reason").cast(pl.Categorical),
+        pl.col("created_at").cast(_UTC),
+        pl.col("redacted_at").cast(_UTC),
+        pl.lit(True).alias("__hit"),
+        geo.alias("__geo"),
+        pl.when(geo).then(pl.lit("geo_scrubbed")).otherwise(removal).alias("__label"),
+        pl.lit(False).alias("__compliant"),
+        pl.lit(True).alias("__present"),
+    ).drop_nulls("__key")
     if out.get_column("__key").n_unique() < out.height:  # collapsed results: rare
         out = out.unique("__key", keep="first", maintain_order=True)
-    return out
+    return out.with_columns(pl.col("__label").cast(pl.Categorical))
 
 
-def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str) -> pl.DataFrame:
-    """One row per key (same order, same length): the result fields, or nulls, plus
-    ``hit``, ``present`` (the row has an ID), ``geo`` and ``label`` (see :func:`_keyed`)."""
-    left = pl.DataFrame({"__key": keys.cast(pl.UInt64)})
-    right = _keyed(results, user=tag == "u_")
-    # join on the key alone for each row's result row number, then gather the fields:
-    # about twice as fast as joining the text columns along
-    rows = left.join(
-        right.select("__key").with_row_index("__row"), on="__key", how="left", maintain_order="left"
-    ).get_column("__row")
-    if rows.len() != len(keys):  # pragma: no cover - the right side is unique
-        raise AssertionError(f"join changed the row count: {len(keys)} -> {rows.len()}")
-    gathered = right.select(pl.all().gather(rows)).with_columns(left.get_column("__key"))
-    return gathered.select(
-        pl.col("action").cast(pl.String).alias(f"{tag}action"),
-        pl.col("reason").cast(pl.String).alias(f"{tag}reason"),
-        pl.col("created_at").cast(_UTC).alias(f"{tag}created_at"),
-        pl.col("redacted_at").cast(_UTC).alias(f"{tag}redacted_at"),
-        pl.col("__hit").fill_null(False).alias(f"{tag}hit"),
-        pl.col("__key").is_not_null().alias(f"{tag}present"),
-        pl.col("__geo").fill_null(False).alias(f"{tag}geo"),
-        pl.col("__label").cast(pl.String).alias(f"{tag}label"),
+def _with_sentinels(right: pl.DataFrame) -> pl.DataFrame:
+    """``right`` (from :func:`_keyed`, without ``__key``) plus two rows at the end: what a
+    row gets when its ID has no result (``available``, compliant) and when it has no ID
+    (all null). One chunk: gathering from it is faster."""
+    schema = right.schema
+    extra = pl.DataFrame(
+        {
+            "action": [None, None],
+            "reason": [None, None],
+            "created_at": [None, None],
+            "redacted_at": [None, None],
+            "__hit": [False, False],
+            "__geo": [False, False],
+            "__label": [AVAILABLE, None],
+            "__compliant": [True, None],
+            "__present": [True, False],
+        },
+        schema=schema,
     )
+    return pl.concat([right, extra]).rechunk()
+
+
+def _row_numbers(keys: pl.Series, right_keys: pl.Series) -> pl.Series:
+    """For each key, the row of ``right_keys`` holding it; ``len(right_keys)`` where no
+    row does, ``len(right_keys) + 1`` where the key is null (see :func:`_with_sentinels`).
+
+    An inner join finds the few rows with a result (about twice as fast as a left join
+    that writes a row for every key); the rest are filled in by position.
+    """
+    miss, none = len(right_keys), len(right_keys) + 1
+    left = pl.DataFrame({"__key": keys}).with_row_index("__i")
+    found = left.join(right_keys.to_frame("__key").with_row_index("__row"), on="__key", how="inner")
+    del left
+    rows = np.full(len(keys), miss, dtype=np.uint32)
+    if keys.null_count():
+        rows[keys.is_null().to_numpy()] = none
+    rows[found.get_column("__i").to_numpy()] = found.get_column("__row").to_numpy()
+    return pl.Series("__row", rows)
+
+
+def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> pl.DataFrame:
+    """One row per key (same order, same length): the result fields (null where the key
+    has no result), ``label`` (the row's status from this lookup alone) and
+    ``compliant``; with ``flags``, also ``hit``, ``geo`` and ``present`` (see
+    :func:`_keyed`). Each column is prefixed ``tag``."""
+    right = _keyed(results, user=tag == "u_")
+    rows = _row_numbers(keys.cast(pl.UInt64), right.get_column("__key"))
+    if rows.len() != len(keys):  # pragma: no cover - one row number per key
+        raise AssertionError(f"lookup changed the row count: {len(keys)} -> {rows.len()}")
+    table = _with_sentinels(right.drop("__key"))
+    del right
+    wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
+    if flags:
+        wanted += ["__hit", "__geo", "__present"]
+    return table.select(pl.col(c).gather(rows).alias(tag + c.removeprefix("__")) for c in wanted)
 
 
 def _label(reason: pl.Expr) -> pl.Expr:
@@ -177,31 +213,34 @@ def _status_columns(
     """Build the added columns from the per-row lookups (tags ``m_`` and ``u_``).
 
     Status: no ID -> null; a Tweet removal -> its label; a user removal -> ``user_`` +
-    reason; any remaining hit is a geo scrub -> ``geo_scrubbed``; else ``available``."""
-    frame = main if user is None else pl.concat([main, user], how="horizontal")
-    m_hit = pl.col("m_hit")
-    status: Any = pl.when(~pl.col("m_present")).then(None)
-    if user is None:
-        status = status.when(m_hit).then(pl.col("m_label"))  # a geo scrub's label says so
-        compliant = pl.when(pl.col("m_present")).then(~m_hit)
-    else:
-        u_hit = pl.col("u_hit")
-        status = (
-            status.when(m_hit & ~pl.col("m_geo"))
-            .then(pl.col("m_label"))
-            .when(u_hit & ~pl.col("u_geo"))
-            .then(pl.col("u_label"))
-            .when(m_hit | u_hit)
-            .then(pl.lit("geo_scrubbed"))
-        )
-        compliant = pl.when(pl.col("m_present")).then(~(m_hit | u_hit))
-    status = status.otherwise(pl.lit("available"))
+    reason; any remaining hit is a geo scrub -> ``geo_scrubbed``; else ``available``.
+    Without a users lookup the Tweet lookup's ``label`` and ``compliant`` are the
+    answer as they are."""
     selected = [pl.col(f"m_{f}").alias(names.main[f]) for f in _RESULT_FIELDS]
-    if user is not None:
-        selected += [pl.col(f"u_{f}").alias(names.user[f]) for f in _RESULT_FIELDS]
+    if user is None:
+        return main.select(
+            *selected,
+            pl.col("m_compliant").alias(names.compliant),
+            pl.col("m_label").alias(names.status),
+        )
+    frame = pl.concat([main, user], how="horizontal")
+    m_hit, u_hit = pl.col("m_hit"), pl.col("u_hit")
+    status = (
+        pl.when(~pl.col("m_present"))
+        .then(None)
+        .when(m_hit & ~pl.col("m_geo"))
+        .then(pl.col("m_label").cast(pl.String))
+        .when(u_hit & ~pl.col("u_geo"))
+        .then(pl.col("u_label").cast(pl.String))
+        .when(m_hit | u_hit)
+        .then(pl.lit("geo_scrubbed"))
+        .otherwise(pl.lit(AVAILABLE))
+    )
+    compliant = pl.when(pl.col("m_present")).then(~(m_hit | u_hit))
+    selected += [pl.col(f"u_{f}").alias(names.user[f]) for f in _RESULT_FIELDS]
     selected += [
         compliant.cast(pl.Boolean).alias(names.compliant),
-        status.cast(pl.String).alias(names.status),
+        status.cast(pl.Categorical).alias(names.status),
     ]
     return frame.select(selected)
 
@@ -216,13 +255,15 @@ def build_columns(
 ) -> pl.DataFrame:
     """The added columns, one row per input row, from per-row UInt64 IDs (null: no ID)
     and collapsed results frames. Pure polars; no API access."""
-    main = _lookup(row_ids, results, "m_")
+    with_user = user_row_ids is not None
+    main = _lookup(row_ids, results, "m_", flags=with_user)
     user = None
     if user_row_ids is not None:
         user = _lookup(
             user_row_ids,
             user_results if user_results is not None else pl.DataFrame(schema=RESULTS_SCHEMA),
             "u_",
+            flags=True,
         )
     return _status_columns(main, user, names)
 
@@ -265,13 +306,13 @@ def build_lazy(
         )
     present = ~nw.col(_M_KEY).is_null()
     m_hit = nw.col(_M_HIT).fill_null(False)
-    m_reason = nw.col(names.main["reason"])
+    m_reason = nw.col(names.main["reason"]).cast(nw.String)
     m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
     m_removal = m_hit & ~m_geo
     status: Any = nw.when(~present).then(nw.lit(None, nw.String))
     if with_user:
         u_hit = nw.col(_U_HIT).fill_null(False)
-        u_reason = nw.col(names.user["reason"])
+        u_reason = nw.col(names.user["reason"]).cast(nw.String)
         u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
         u_removal = u_hit & ~u_geo
         status = (
@@ -297,8 +338,11 @@ def build_lazy(
     if backend_name(out) != "dask":  # Dask: made nullable "boolean" by finish_lazy
         compliant = compliant.cast(nw.Boolean)
     out = out.with_columns(compliant.alias(names.compliant), status.alias(names.status))
+    labels = [names.main["action"], names.main["reason"], names.status]
+    if with_user:
+        labels += [names.user["action"], names.user["reason"]]
     return finish_lazy(
-        out.select(*original, *added), added_bools=[names.compliant], added_text=[names.status]
+        out.select(*original, *added), added_bools=[names.compliant], added_labels=labels
     )
 
 
@@ -446,12 +490,13 @@ def check_compliance(
     original columns untouched; ``df`` itself is not changed. Added columns (see the
     module docs for how ``prefix=`` names them):
 
-    - ``compliance_action``, ``compliance_reason`` (text), ``compliance_created_at``,
+    - ``compliance_action``, ``compliance_reason`` (categorical text: pandas
+      ``category``, polars ``Categorical``), ``compliance_created_at``,
       ``compliance_redacted_at`` (UTC datetimes): the result line for the row's ID, null
       when there is none (the ID needs no action);
     - ``compliant``: False where a result line asks for action, True where there is none,
       null where the ID was null (or invalid, with ``errors="coerce"``);
-    - ``compliance_status``: one label per row: ``available``, or the reason
+    - ``compliance_status`` (categorical text): one label per row: ``available``, or the reason
       (``deleted``, ``protected``, ``suspended``, ``bounced``, ``deactivated``; geo
       scrubs (``scrub_geo``/``geo_scrubbed``) are ``geo_scrubbed``; unknown reasons
       appear as they are); null where the ID is null;

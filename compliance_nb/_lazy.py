@@ -511,8 +511,8 @@ def join_lazy(
     -> new name), ``hit_name`` (True where a result line exists, else null) and
     ``key_name`` (the row's canonical ID text, null when missing/invalid).
 
-    polars: the lookup's text fields are held as ``Categorical`` and cast back to text
-    per row after the join, and the lookup is always the join's build side (the rows
+    polars: the lookup's text fields are held as ``Categorical`` (and stay so, as in
+    the eager path's output), and the lookup is always the join's build side (the rows
     stream past its hash table; left to choose, the streaming engine first buffers
     millions of rows of both sides to compare their sizes)."""
     backend = backend_name(frame)
@@ -528,11 +528,10 @@ def join_lazy(
         return _wrap(_dask_join(_dask_keyed(frame, id_column, key_name), table, key_name))
     keyed = frame.with_columns(row_key(frame, id_column).alias(key_name))
     if polars:
-        text = [c for c, t in table.schema.items() if t == pl.Categorical]
         joined = keyed.to_native().join(
             table.lazy(), left_on=key_name, right_on=_KEY, how="left", **_BUILD_RIGHT
         )
-        return _wrap(joined.with_columns(pl.col(text).cast(pl.String)) if text else joined)
+        return _wrap(joined)  # text fields stay Categorical, as on the eager path
     lookup = lookup_frame(frame, table)
     return keyed.join(lookup, left_on=key_name, right_on=_KEY, how="left")
 
@@ -593,13 +592,20 @@ def _merge_keep_index(part: Any, lookup: Any, key_name: str) -> Any:
 
 
 def finish_lazy(
-    frame: nw.LazyFrame[Any], *, added_bools: list[str], added_text: list[str]
+    frame: nw.LazyFrame[Any], *, added_bools: list[str], added_labels: list[str]
 ) -> nw.LazyFrame[Any]:
-    """Backend touches so the added columns have the eager path's dtypes: Dask (pandas)
-    gets the nullable ``boolean`` dtype for ``added_bools`` (plain ``bool`` cannot hold a
-    null) and pandas' default string dtype for ``added_text``."""
-    if backend_name(frame) == "dask":
+    """Backend touches so the added columns have the eager path's dtypes where the
+    engine has them: polars gets ``Categorical`` for ``added_labels`` (actions, reasons,
+    statuses); Dask (pandas) gets the nullable ``boolean`` dtype for ``added_bools``
+    (plain ``bool`` cannot hold a null) and pandas' default string dtype for the labels
+    (a Dask ``category`` column would need its categories computed first). Engines
+    without a categorical type (DuckDB, Spark) keep text."""
+    backend = backend_name(frame)
+    if backend == "polars":
         native = frame.to_native()
-        dtypes = {c: "boolean" for c in added_bools} | {c: "str" for c in added_text}
+        return _wrap(native.with_columns(pl.col(added_labels).cast(pl.Categorical)))
+    if backend == "dask":
+        native = frame.to_native()
+        dtypes = {c: "boolean" for c in added_bools} | {c: "str" for c in added_labels}
         return _wrap(native.astype(dtypes))
     return frame

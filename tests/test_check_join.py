@@ -145,3 +145,34 @@ def test_pyarrow_table_in_pyarrow_table_out(results_path):
     assert isinstance(out, pa.Table)
     assert out.column("id").to_pylist() == [A, D]
     assert out.column("compliant").to_pylist() == [False, True]
+
+
+def test_label_columns_are_categories_that_work_like_text(tmp_path):
+    """action, reason and status are categorical (a few distinct values, 1-4 bytes a
+    row instead of 16 and more), and still behave as text for everyday use."""
+    path = tmp_path / "results.jsonl"
+    path.write_text(RESULTS)
+    frame = pl.DataFrame({"id": [str(A), str(C), str(D), None]})
+    out = join_results(frame, path)
+    for label in ("compliance_action", "compliance_reason", "compliance_status"):
+        assert out.schema[label] == pl.Categorical, label
+    # polars: compare with text, including a value that is not there; concat two runs
+    assert out.filter(pl.col("compliance_status") == "deleted")["id"].to_list() == [str(A)]
+    assert out.filter(pl.col("compliance_status") == "suspended").height == 0
+    other = join_results(pl.DataFrame({"id": [str(B)]}), path)
+    both = pl.concat([out, other])
+    assert both["compliance_status"].cast(pl.String).to_list() == [
+        "deleted",
+        "edited",
+        "available",
+        None,
+        "deleted",
+    ]
+    # pandas: a category column with only the labels that occur, .str and == work
+    pd_out = join_results(pd.DataFrame({"id": [str(A), str(C), str(D)]}), path)
+    status = pd_out["compliance_status"]
+    assert isinstance(status.dtype, pd.CategoricalDtype)
+    assert sorted(status.cat.categories) == ["available", "deleted", "edited"]
+    assert (status == "edited").tolist() == [False, True, False]
+    assert status.str.startswith("del").tolist() == [True, False, False]
+    assert pd_out["compliance_reason"].value_counts().to_dict() == {"deleted": 1, "edited": 1}

@@ -86,12 +86,15 @@ def test_added_dtypes(sandbox):
     )
     assert str(pd_out["compliance_created_at"].dtype) == "datetime64[us, UTC]"
     assert str(pd_out["compliant"].dtype) == "boolean"
+    for label in ("compliance_action", "compliance_reason", "compliance_status"):
+        assert str(pd_out[label].dtype) == "category", label
     pl_out = check_compliance(
         CONSTRUCTORS["polars-String"](ids), client=fast_client(sandbox), progress=False
     )
     utc = pl.Datetime("us", "UTC")
     assert pl_out.schema["compliance_redacted_at"] == utc
-    assert pl_out.schema["compliance_reason"] == pl.String
+    for label in ("compliance_action", "compliance_reason", "compliance_status"):
+        assert pl_out.schema[label] == pl.Categorical, label
     assert pl_out.schema["compliant"] == pl.Boolean
 
 

@@ -63,13 +63,13 @@ RESULTS = pl.DataFrame(
 )
 
 
-def test_polars_join_builds_on_the_lookup_and_returns_text():
+def test_polars_join_builds_on_the_lookup_and_returns_categories():
     lf = pl.LazyFrame({"id": [1_800_000_000_000_000_010 + i for i in range(4)]})
     out = join_results(lf, RESULTS)
     plan = out.explain()
     if "build_side" in _lazy._BUILD_RIGHT:
         assert "ForceRight" in plan
-    # the lookup holds the text fields compactly; the output has them as text again
+    # the lookup holds the text fields compactly; the output keeps them so (as eager)
     fields = {"action": "a", "reason": "r", "created_at": "c"}
     table = _lazy._lookup_table(
         RESULTS.with_columns(created_at=None), fields, pl.Int64, "hit", compact_text=True
@@ -77,8 +77,9 @@ def test_polars_join_builds_on_the_lookup_and_returns_text():
     assert table.schema["a"] == pl.Categorical and table.schema["r"] == pl.Categorical
     assert table.schema["__compliance_nb_key"] == pl.Int64
     schema = out.collect_schema()
-    assert schema["compliance_action"] == pl.String
-    assert schema["compliance_reason"] == pl.String
+    assert schema["compliance_action"] == pl.Categorical
+    assert schema["compliance_reason"] == pl.Categorical
+    assert schema["compliance_status"] == pl.Categorical
     got = out.collect().sort("id")
     assert got["compliance_reason"].to_list() == ["deleted", "scrub_geo", None, None]
     assert got["compliance_status"].to_list() == [
