@@ -24,7 +24,7 @@ Added columns and how ``prefix=`` names them (``p`` is the prefix, default
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -167,25 +167,44 @@ def _row_numbers(keys: pl.Series, right_keys: pl.Series) -> pl.Series:
     """For each key, the row of ``right_keys`` holding it; ``len(right_keys)`` where no
     row does, ``len(right_keys) + 1`` where the key is null (see :func:`_with_sentinels`).
 
-    An inner join finds the few rows with a result (about twice as fast as a left join
-    that writes a row for every key); the rest are filled in by position.
+    Membership first (a hash set of the results' keys, one bit a row), then a join of
+    only the few keys with a result: faster than a left join that writes a row for every
+    key, and no row index for all of them.
     """
     miss, none = len(right_keys), len(right_keys) + 1
-    left = pl.DataFrame({"__key": keys}).with_row_index("__i")
-    found = left.join(right_keys.to_frame("__key").with_row_index("__row"), on="__key", how="inner")
-    del left
     rows = np.full(len(keys), miss, dtype=np.uint32)
     if keys.null_count():
         rows[keys.is_null().to_numpy()] = none
-    rows[found.get_column("__i").to_numpy()] = found.get_column("__row").to_numpy()
+    where = keys.is_in(right_keys.implode()).fill_null(False).arg_true()
+    if len(where):
+        found = pl.DataFrame({"__key": keys.gather(where)}).join(
+            right_keys.to_frame("__key").with_row_index("__row"),
+            on="__key",
+            how="left",
+            maintain_order="left",
+        )
+        rows[where.to_numpy()] = found.get_column("__row").to_numpy()
     return pl.Series("__row", rows)
 
 
-def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> pl.DataFrame:
-    """One row per key (same order, same length): the result fields (null where the key
-    has no result), ``label`` (the row's status from this lookup alone) and
-    ``compliant``; with ``flags``, also ``hit``, ``geo`` and ``present`` (see
-    :func:`_keyed`). Each column is prefixed ``tag``."""
+@dataclass
+class _Lookup:
+    """The added columns of one lookup, not yet one per row: ``table`` (one row per
+    result plus the two of :func:`_with_sentinels`) and ``rows`` (for each input row,
+    its row of ``table``). :meth:`gather` makes them one per row."""
+
+    table: pl.DataFrame
+    rows: pl.Series
+
+    def gather(self) -> pl.DataFrame:
+        return self.table.select(pl.all().gather(self.rows))
+
+
+def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> _Lookup:
+    """For keys (one per input row): the result fields (null where the key has no
+    result), ``label`` (the row's status from this lookup alone) and ``compliant``; with
+    ``flags``, also ``hit``, ``geo`` and ``present`` (see :func:`_keyed`). Each column
+    is prefixed ``tag``. Holds no reference to ``keys`` or ``results``."""
     right = _keyed(results, user=tag == "u_")
     rows = _row_numbers(keys.cast(pl.UInt64), right.get_column("__key"))
     if rows.len() != len(keys):  # pragma: no cover - one row number per key
@@ -195,7 +214,7 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
     wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
     if flags:
         wanted += ["__hit", "__geo", "__present"]
-    return table.select(pl.col(c).gather(rows).alias(tag + c.removeprefix("__")) for c in wanted)
+    return _Lookup(table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted), rows)
 
 
 def _label(reason: pl.Expr) -> pl.Expr:
@@ -265,7 +284,7 @@ def build_columns(
             "u_",
             flags=True,
         )
-    return _status_columns(main, user, names)
+    return _status_columns(main.gather(), user.gather() if user is not None else None, names)
 
 
 # -- the join on a lazy frame (inside its engine) -------------------------------------------
@@ -630,13 +649,18 @@ def check_compliance(
         ).to_native()
         _remember(lazy_out, engine, used_client, id_column, user_id_column, prefix)
         return lazy_out
-    columns = build_columns(
-        parsed.ids,
-        main_results,
-        names=names,
-        user_row_ids=user_parsed.ids if user_parsed is not None else None,
-        user_results=engine["users"].results if "users" in engine else empty,
-    )
+    # the lookups keep what the join needs (a row number per row, a small table); the
+    # per-row IDs (8 bytes a row) and the engine's results go before the columns are built
+    results = {k: r.results for k, r in engine.items()}
+    engine = {k: replace(r, results=r.results.clear()) for k, r in engine.items()}
+    del main_results
+    main = _lookup(parsed.ids, results.pop(kind, empty), "m_", flags=with_user)
+    user = None
+    if user_parsed is not None:
+        user = _lookup(user_parsed.ids, results.pop("users", empty), "u_", flags=True)
+    del parsed, user_parsed, results
+    columns = _status_columns(main.gather(), user.gather() if user is not None else None, names)
+    del main, user
     out = add_columns(frame, columns).to_native()
     _remember(out, engine, used_client, id_column, user_id_column, prefix)
     return out
