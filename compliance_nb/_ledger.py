@@ -16,6 +16,20 @@ number of IDs, status, timestamps (created, upload/download expiry, updated, dow
 and the path of the results Parquet file. Every write is one transaction; Parquet files
 are written to a temporary name and renamed.
 
+Durability: the file is in SQLite's WAL mode with ``synchronous=NORMAL`` (a ``-wal`` and a
+``-shm`` file sit next to it, also 0600). A commit goes to the WAL without an ``fsync``:
+it survives a crash or kill of the process (the operating system holds the data), but a
+power loss or operating-system crash in the seconds after it can undo the last commits
+(never corrupt the file). The ledger is there to survive kernel restarts, and at worst
+such a loss costs one job created again. An ``fsync`` per commit also had to flush the
+200 MB upload file just written (10M IDs), a quarter of a second each time.
+Each process holds one idle connection per ledger file (closed at exit and before a
+``fork``): the last connection to close would checkpoint the WAL, with an ``fsync``, and
+every operation opens its own. Other processes use the file at the same time as before
+(WAL: readers never wait, writers take turns). WAL needs shared memory, so a ledger on a
+network file system must not be used from several machines at once (set
+``COMPLIANCE_NB_CACHE_DIR`` to a local folder).
+
 >>> import tempfile, pathlib
 >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite3")
 >>> ledger.find("0" * 64)
@@ -24,6 +38,7 @@ are written to a temporary name and renamed.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
 import tempfile
@@ -67,6 +82,119 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs (fingerprint);
 """
+
+
+_TABLES = ("jobs", "jobs_fingerprint")
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    """True when the table and its index exist (a read of the schema, no write)."""
+    placeholders = ", ".join("?" * len(_TABLES))
+    query = f"SELECT count(*) FROM sqlite_master WHERE name IN ({placeholders})"
+    return conn.execute(query, _TABLES).fetchone()[0] == len(_TABLES)
+
+
+def _use_wal(conn: sqlite3.Connection) -> bool:
+    """Switch the file to WAL mode unless it is already (a setting kept in the file);
+    True when it is in WAL mode. When another process keeps the switch from happening,
+    the ledger works on in its rollback-journal mode, only with an ``fsync`` per commit."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return True
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return False
+    return mode == "wal"
+
+
+# -- one idle connection per ledger file and process (see "Durability" above) -------------
+_held: dict[str, tuple[tuple[int, int], sqlite3.Connection]] = {}
+_held_lock = threading.Lock()
+#: idle connections held at most (the oldest is closed first): three open files each
+MAX_HELD = 8
+
+
+def _open_file(path: Path) -> bool:
+    """Make the ledger file ready for this process; True when it is in WAL mode.
+
+    The first time per process and file: WAL mode, the schema if the file is new, and an
+    idle connection kept open, so that the WAL is not checkpointed (with an ``fsync``)
+    whenever an operation's own connection closes. Later calls cost one ``stat`` (a file
+    replaced meanwhile, another inode, is opened again). At most :data:`MAX_HELD` files are
+    held; a process that uses more closes the least recently used, which costs that ``fsync``."""
+    stat = os.stat(path)
+    identity = (stat.st_dev, stat.st_ino)
+    key = os.path.abspath(path)
+    with _held_lock:
+        held = _held.pop(key, None)
+        if held is not None and held[0] == identity:
+            _held[key] = held  # now the most recently used
+            return True
+        stale = [held[1]] if held is not None else []
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        try:
+            wal = _use_wal(conn)
+            if not _has_schema(conn):  # a new file (a read of the schema, otherwise)
+                conn.executescript(_SCHEMA)
+            if wal:
+                conn.execute("PRAGMA synchronous=NORMAL")
+                _start_wal(conn)
+        except BaseException:
+            conn.close()
+            for old in stale:
+                old.close()
+            raise
+        if wal:
+            while len(_held) >= MAX_HELD:  # the least recently used goes
+                stale.append(_held.pop(next(iter(_held)))[1])
+            _held[key] = (identity, conn)
+        else:
+            conn.close()
+    for old in stale:
+        old.close()
+    return wal
+
+
+def _start_wal(conn: sqlite3.Connection) -> None:
+    """Write to the WAL now (a no-op change), before a large file may wait to be flushed:
+    the first write into a new WAL file syncs its header, an ``fsync`` that also flushes
+    what the file system holds unwritten (such as the upload file written next)."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _close_held() -> None:
+    """Close the idle connections (the last one checkpoints the WAL into the file)."""
+    with _held_lock:
+        connections = [conn for _, conn in _held.values()]
+        _held.clear()
+    for conn in connections:
+        conn.close()
+
+
+def _close_held_before_fork() -> None:
+    """A connection must not cross a ``fork``: close them; the lock stays held until the
+    fork is done (released on both sides), so no thread opens one meanwhile."""
+    _held_lock.acquire()
+    try:
+        connections = [conn for _, conn in _held.values()]
+        _held.clear()
+        for conn in connections:
+            conn.close()
+    except BaseException:
+        _held_lock.release()
+        raise
+
+
+atexit.register(_close_held)
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(
+        before=_close_held_before_fork,
+        after_in_parent=_held_lock.release,
+        after_in_child=_held_lock.release,
+    )
 
 
 def default_cache_dir() -> Path:
@@ -161,19 +289,23 @@ class Ledger:
         self.results_dir = self.path.parent / "results"
         self._lock = threading.Lock()
         self._ready = False
+        self._wal = False
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
     # -- plumbing -----------------------------------------------------------------------
     def _create(self) -> None:
+        """Create the file (0600, folder 0700) the first time; every time, make sure this
+        process holds it open (see :func:`_open_file`: a ``stat`` once held; a ``fork``
+        closes what was held)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.close(fd)
-            os.chmod(self.path, 0o600)
-            with self._connect() as conn:
-                conn.executescript(_SCHEMA)
+            if not self._ready:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+                os.chmod(self.path, 0o600)
+            self._wal = _open_file(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(
                 f"Cannot open the job ledger at {self.path}: {exc}. Set "
@@ -186,6 +318,8 @@ class Ledger:
         conn = sqlite3.connect(self.path, timeout=30)
         conn.row_factory = sqlite3.Row
         try:
+            if self._wal:  # no fsync per commit (see "Durability" in the module docstring)
+                conn.execute("PRAGMA synchronous=NORMAL")
             with conn:  # one transaction: commit on success, roll back on error
                 yield conn
         finally:
@@ -194,8 +328,7 @@ class Ledger:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if not self._ready:
-                self._create()
+            self._create()
             try:
                 with self._connect() as conn:
                     yield conn
