@@ -16,6 +16,11 @@ For each part of the IDs (see ``max_ids_per_job``), in this order:
    ``resumable_threshold`` bytes), recorded in the ledger at once (so a kernel killed
    mid-job can reattach), uploaded, waited for, downloaded, stored as Parquet.
 
+File work runs in one background thread per part, one task after another: the upload
+file is written while the job is created and recorded (its size is known beforehand),
+removed once uploaded, and the temporary folder removed while the results are collapsed.
+The part waits for all of it before it ends (on errors too), and raises its errors.
+
 If the API refuses a new job because one of this type is running (:class:`ConflictError`),
 that job is reattached when the ledger says it holds the same IDs; otherwise the error
 names the blocking job and how to cancel it.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import tempfile
 import threading
 import time
@@ -159,6 +165,27 @@ def _check_ids(ids: pl.Series) -> pl.Series:
     return unique_ids(ids)  # no copy when already distinct and sorted
 
 
+_POWERS_OF_TEN = [10**k for k in range(1, 20)]
+
+
+def id_file_size(ids: pl.Series) -> int:
+    """The size in bytes of the upload file of these IDs (what :func:`write_id_file`
+    writes: decimal digits and a newline each), without writing it: each ID has one
+    digit, and one more for each power of ten up to it. Sorted IDs (as :func:`_check_ids`
+    returns them) need only a binary search per power of ten.
+
+    >>> id_file_size(pl.Series([7, 10, 1800000000000000001], dtype=pl.UInt64))
+    25
+    """
+    if ids.is_sorted():
+        powers = pl.Series(_POWERS_OF_TEN, dtype=pl.UInt64)
+        below = ids.search_sorted(powers, side="left")  # how many IDs are below each power
+        longer = len(ids) * len(_POWERS_OF_TEN) - sum(below.to_list())
+    else:
+        longer = sum(int((ids >= power).sum()) for power in _POWERS_OF_TEN)
+    return 2 * len(ids) + longer
+
+
 def _part_name(name: str | None, part: int, parts: int) -> str | None:
     if name is None or parts == 1:
         return name
@@ -206,6 +233,11 @@ class _Part:
         self.workdir = Path(self._tmp.name)
         self._id_file: Path | None = None
         self._storing: Future[Path] | None = None
+        # the upload file is written, and files removed, in one background thread, one
+        # task after another (see settle())
+        self._worker: ThreadPoolExecutor | None = None
+        self._background: list[Future[Any]] = []
+        self._writing: Future[Any] | None = None
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, stage: str, job: Job | None = None, **kw: Any) -> None:
@@ -233,11 +265,19 @@ class _Part:
             self.emit("processing", event)
 
     # -- steps ----------------------------------------------------------------------------
-    def id_file(self) -> Path:
+    def write_id_file_later(self) -> None:
+        """Start writing the upload file in the background (unless it is under way or
+        written): the job is created meanwhile; :meth:`id_file` waits for it."""
         if self._id_file is None:
             path = self.workdir / f"{self.kind}_ids.txt"
-            write_id_file(self.ids, path)
+            self._writing = self._in_background(write_id_file, self.ids, path)
             self._id_file = path
+
+    def id_file(self) -> Path:
+        """The upload file, once written (raises the write's error)."""
+        self.write_id_file_later()
+        assert self._writing is not None and self._id_file is not None
+        self._writing.result()
         return self._id_file
 
     def cached(self, max_age: timedelta) -> tuple[Job, pl.DataFrame] | None:
@@ -297,8 +337,8 @@ class _Part:
         return self.finish(job)
 
     def create(self, new_jobs_left: int = 2) -> tuple[Job, pl.DataFrame]:
-        size = self.id_file().stat().st_size
-        resumable = size > self.resumable_threshold
+        self.write_id_file_later()  # written while the job is created and recorded
+        resumable = id_file_size(self.ids) > self.resumable_threshold
         try:  # the client emits "creating" and "created"
             job = self.client.create_job(
                 self.kind, name=self.job_name, resumable=resumable, progress=self._forward
@@ -370,6 +410,9 @@ class _Part:
         path = self.id_file()  # written by write_id_file from validated UInt64 IDs
         body = UploadBody(size=path.stat().st_size, count=len(self.ids), path=path)
         self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
+        # uploaded: the file (200 MB at 10M IDs) goes while the API processes the job
+        self._id_file = self._writing = None
+        self._in_background(os.unlink, path)
         self.ledger.update_status(job.id, "in_progress")
         return job
 
@@ -393,22 +436,64 @@ class _Part:
         pool.shutdown(wait=False)  # the thread ends when the write is done
         return job, results
 
-    def wait_stored(self) -> None:
-        """Wait until the results are stored in the ledger (no-op if nothing is stored)."""
-        if self._storing is not None:
-            storing, self._storing = self._storing, None
-            storing.result()
+    def _in_background(self, task: Callable[..., object], *args: Any) -> Future[Any]:
+        """Run ``task(*args)`` in the worker thread, after the tasks before it (here and
+        now, when no thread can be started, as while the interpreter shuts down)."""
+        future: Future[Any]
+        try:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-files")
+            future = self._worker.submit(task, *args)
+        except RuntimeError:
+            for earlier in self._background:
+                earlier.exception()  # keep the order: what came first is done first
+            future = Future()
+            try:
+                future.set_result(task(*args))
+            except Exception as exc:
+                future.set_exception(exc)
+        self._background.append(future)
+        return future
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)  # the thread ends after the last task
+            self._worker = None
+
+    def settle(self) -> None:
+        """Wait until the results are stored in the ledger and the temporary files are
+        removed (both run in threads); then raise the first error of those, if any."""
+        pending: list[Future[Any]] = [] if self._storing is None else [self._storing]
+        pending += self._background
+        self._storing, self._background = None, []
+        errors = [future.exception() for future in pending]  # waits for each
+        first = next((error for error in errors if error is not None), None)
+        if first is not None:
+            raise first
 
     def run(self, *, cache: bool, max_age: timedelta) -> tuple[Job, pl.DataFrame, bool]:
         try:
-            if cache:
-                hit = self.cached(max_age)
-                if hit is not None:
-                    return hit[0], hit[1], True
-            outcome = self.reattach() or self.create()
-            return outcome[0], outcome[1], False
-        finally:
+            outcome = self._outcome(cache=cache, max_age=max_age)
+        except BaseException:
+            # on errors the folder goes before the error is raised (after what is under way)
+            for task in self._background:
+                task.exception()
+            self._background = []
+            self._stop_worker()
             self._tmp.cleanup()
+            raise
+        # removed while the caller collapses the results; settle() waits for it
+        self._in_background(self._tmp.cleanup)
+        self._stop_worker()
+        return outcome
+
+    def _outcome(self, *, cache: bool, max_age: timedelta) -> tuple[Job, pl.DataFrame, bool]:
+        if cache:
+            hit = self.cached(max_age)
+            if hit is not None:
+                return hit[0], hit[1], True
+        outcome = self.reattach() or self.create()
+        return outcome[0], outcome[1], False
 
 
 def _job_from_record(rec: LedgerRecord) -> Job:
@@ -498,6 +583,8 @@ def run_compliance_ids(
                 "unless it was cancelled at X)",
             )
             raise
+        # from here, the results are stored and the temporary files removed in threads:
+        # runner.settle() waits for both and raises their first error
         jobs.append(job)
         # parts hold disjoint IDs, so each collapses on its own: only one part's raw lines
         # are in memory at a time
@@ -508,9 +595,9 @@ def run_compliance_ids(
             frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
         except BaseException:
             with contextlib.suppress(Exception):  # the first error is the one to report
-                runner.wait_stored()
+                runner.settle()
             raise
-        runner.wait_stored()
+        runner.settle()
         del results
         all_cached = all_cached and from_cache
     collapsed = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
