@@ -133,7 +133,13 @@ def test_a_faulty_run_leaks_nothing_anywhere(tmp_path, debug_logs):
 
 
 def assert_ledger_clean(ledger_path: Path, secrets: list[str]) -> None:
-    files = [ledger_path, *sorted((ledger_path.parent / "results").glob("*"))]
+    # the ledger, its write-ahead log and shared-memory files (WAL mode), stored results
+    sidecars = [ledger_path.with_name(ledger_path.name + x) for x in ("-wal", "-shm")]
+    files = [
+        ledger_path,
+        *[p for p in sidecars if p.exists()],
+        *sorted((ledger_path.parent / "results").glob("*")),
+    ]
     assert len(files) >= 2, "no results were stored"
     for path in files:
         data = path.read_bytes()
