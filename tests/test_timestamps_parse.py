@@ -98,3 +98,38 @@ def test_all_null_and_empty_columns_keep_the_dtype():
         out = parse_timestamps(series)
         assert out.dtype == pl.Datetime("us", "UTC")
         assert out.null_count() == len(series)
+
+
+def test_fast_path_agrees_with_chrono_across_the_calendar(general_rows):
+    # every month number 00-15 and day 00-33 of years around the leap rules (0000 and
+    # 9999 are the ends of the year table), at the first and last moment of the day
+    years = [0, 1, 4, 100, 400, 1582, 1600, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999]
+    texts = [
+        f"{y:04d}-{m:02d}-{d:02d}T{time}Z"
+        for y in years
+        for m in range(16)
+        for d in range(34)
+        for time in ("00:00:00.000", "23:59:59.999")
+    ]
+    series = pl.Series(texts)
+    fast = parse_timestamps(series).dt.epoch("us")
+    assert general_rows == [t for t, v in zip(texts, fast, strict=True) if v is None]
+    assert fast.null_count() > 0 and fast.is_not_null().sum() > len(texts) // 2
+    assert fast.to_list() == ts._general(series).dt.epoch("us").to_list()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2019-10-29T17:02:47.000Y",
+        "2019-10-29T17:02:47,000Z",
+        "2019-10-29T17:02:47.00AZ",
+        "2019-1A-29T17:02:47.000Z",
+        "2019/10/29T17:02:47.000Z",
+        "2019-10-29T17:02:4/.000Z",  # '/' is the byte just below '0'
+        "2019-10-29T17:02:4:.000Z",  # ':' is the byte just above '9'
+        "2019-10-29T17:60:47.000Z",
+    ],
+)
+def test_a_wrong_byte_anywhere_in_the_layout_is_not_read_as_a_digit(text):
+    assert parse_timestamps(pl.Series([text])).to_list() == [None]
