@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ._exceptions import ResultsFormatError
@@ -143,14 +144,19 @@ def _read(path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
     if os.path.getsize(path) == 0:
         return _empty_compact() if compact else _empty()
     parts: list[pl.DataFrame] = []
-    with open(path, "rb") as f:
+    # one thread runs the pre-check of every block (not a new one per block); polars
+    # parses in this one
+    with (
+        open(path, "rb") as f,
+        ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-check") as pool,
+    ):
         carry = b""
         while True:
             block = f.read(READ_BLOCK)
             data = carry + block if carry else block
             cut = data.rfind(b"\n") + 1 if block else len(data)
             if cut:
-                parsed = _parse_block(data[:cut], path, compact=compact)
+                parsed = _parse_block(data[:cut], path, compact=compact, pool=pool)
                 if parsed.height:
                     parts.append(parsed)
                 del parsed
@@ -162,36 +168,34 @@ def _read(path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
     return pl.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def _parse_block(source: bytes, path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
+def _parse_block(
+    source: bytes, path: str | os.PathLike[str], *, compact: bool, pool: ThreadPoolExecutor
+) -> pl.DataFrame:
     """Parse a block of complete lines of a results file into the results frame
     (``compact``: IDs as UInt64, actions and reasons as Categorical); any error is
-    reported with the line number in the file."""
+    reported with the line number in the file. The pre-check for values of the wrong
+    type runs in ``pool`` while polars parses (no copy in Python) here: polars lets go
+    of the GIL while it reads."""
     if not source or source.isspace():
         return _empty_compact() if compact else _empty()
     blanks = _has_blanks(source)
-    # polars parses (no copy in Python) in a thread, while this one runs the pre-check:
-    # polars lets go of the GIL while it reads
-    with ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-read") as pool:
-        reading = pool.submit(
-            pl.read_ndjson, source, schema=_STRICT_SCHEMA if blanks else _TEXT_SCHEMA
-        )
-        suspect = _is_suspect(source, blanks)
-        error = reading.exception()
-    if suspect:  # rare: read it all and check line by line
-        _raise_first_bad_line(Path(path).read_bytes(), path)
+    checking = pool.submit(_is_suspect, source, blanks)
+    error: Exception | None = None
     try:
-        if error is not None:
-            raise error
-        raw = reading.result()
+        raw = pl.read_ndjson(source, schema=_STRICT_SCHEMA if blanks else _TEXT_SCHEMA)
     except Exception as exc:  # polars raises ComputeError / SchemaError / others
+        error = exc
+    if checking.result():  # rare: read it all and check line by line
+        _raise_first_bad_line(Path(path).read_bytes(), path)
+    if error is not None:
         data = Path(path).read_bytes()
         if not data.strip():
             return _empty_compact() if compact else _empty()
         _raise_first_bad_line(data, path)
         raise ResultsFormatError(
-            f"{os.fspath(path)} is not a valid results file ({type(exc).__name__}: {exc}).",
+            f"{os.fspath(path)} is not a valid results file ({type(error).__name__}: {error}).",
             path=path,
-        ) from exc
+        ) from error
     return _checked(raw, path, compact=compact)
 
 
@@ -281,6 +285,27 @@ def _group_key(df: pl.DataFrame) -> pl.Series:
     return number if plain and not text.str.starts_with("+").any() else text
 
 
+def _repeated(keys: pl.Series) -> pl.Series | None:
+    """True where a key occurs more than once; None when none does.
+
+    Number keys: a sorted copy (8 bytes a key) gives the few repeated values, then a
+    membership test marks their rows; a hash table of every key (``is_duplicated``)
+    takes several times the memory. Text keys (rare) use ``is_duplicated``.
+
+    >>> _repeated(pl.Series([5, 7, 5], dtype=pl.UInt64)).to_list()
+    [True, False, True]
+    """
+    if not keys.dtype.is_integer():
+        mask = keys.is_duplicated()
+        return mask if mask.any() else None
+    ordered = np.sort(keys.drop_nulls().to_numpy())
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if not len(twice):
+        return None
+    return keys.is_in(pl.Series(np.unique(twice), dtype=keys.dtype).implode()).fill_null(False)
+
+
 #: The collapsed frame's columns: ``id``, ``action`` and ``reason`` keep their types
 #: (text, or the compact reader's UInt64 and Categorical), timestamps are UTC.
 _KEEP_TYPES = [
@@ -318,8 +343,8 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         .alias("__severity")
     )
     ranked = df.with_row_index("__row").with_columns(_group_key(df).alias("__id"))
-    repeated = ranked.get_column("__id").is_duplicated()
-    if not repeated.any():  # one line per ID already: nothing to choose
+    repeated = _repeated(ranked.get_column("__id"))
+    if repeated is None:  # one line per ID already: nothing to choose
         return df.select(_KEEP_TYPES)
     single = ranked.filter(~repeated).select(
         "id", "action", "reason", "created_at", "redacted_at", pl.col("__row").alias("__first")
