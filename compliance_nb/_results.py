@@ -91,7 +91,7 @@ _SUSPECT_VALUE = re.compile(rb'":\s*[^"\sn]')
 _ID_NOT_TEXT = re.compile(rb'"id"\s*:\s*[^"\sn]')
 _BLANKS = (b" ", b"\t", b"\r")
 #: Bytes of a results file parsed at a time (whole lines; a longer line is read whole).
-READ_BLOCK = 16 * 1024 * 1024
+READ_BLOCK = 8 * 1024 * 1024
 
 
 def _has_blanks(data: bytes) -> bool:
@@ -367,4 +367,6 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         "redacted_at",
         "__first",
     )
-    return pl.concat([single, multi], how="vertical_relaxed").sort("__first").select(_KEEP_TYPES)
+    # both are in first-seen order: one merge writes the output (a concat and a sort
+    # would copy every row twice)
+    return single.merge_sorted(multi.sort("__first"), key="__first").select(_KEEP_TYPES)
