@@ -136,9 +136,17 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
         pl.lit(False).alias("__compliant"),
         pl.lit(True).alias("__present"),
     ).drop_nulls("__key")
-    if out.get_column("__key").n_unique() < out.height:  # collapsed results: rare
+    # IDs that differ only in their text ("07", "7") give one key twice: rare
+    if _has_repeats(out.get_column("__key")):
         out = out.unique("__key", keep="first", maintain_order=True)
     return out.with_columns(pl.col("__label").cast(pl.Categorical))
+
+
+def _has_repeats(keys: pl.Series) -> bool:
+    """True when a key occurs twice (a sorted copy, 8 bytes a key: a hash set of the
+    keys takes several times that)."""
+    ordered = np.sort(keys.to_numpy())
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _with_sentinels(right: pl.DataFrame) -> pl.DataFrame:

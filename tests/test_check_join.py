@@ -176,3 +176,15 @@ def test_label_columns_are_categories_that_work_like_text(tmp_path):
     assert (status == "edited").tolist() == [False, True, False]
     assert status.str.startswith("del").tolist() == [True, False, False]
     assert pd_out["compliance_reason"].value_counts().to_dict() == {"deleted": 1, "edited": 1}
+
+
+def test_two_result_ids_with_one_number_give_one_row_per_input_row():
+    """The IDs "07" and "7" are kept apart when collapsing (their text differs) but are one ID
+    for a row of numbers: each row stays one row, the first line wins."""
+    results = pl.DataFrame(
+        {"id": ["7", "07"], "action": ["delete", "delete"], "reason": ["deleted", "protected"]}
+    )
+    out = join_results(pl.DataFrame({"id": [7, 8]}), results)
+    assert out.height == 2
+    assert out["compliance_reason"].cast(pl.String).to_list() == ["deleted", None]
+    assert out["compliance_status"].cast(pl.String).to_list() == ["deleted", "available"]
