@@ -390,7 +390,8 @@ class Ledger:
             _sweep_stale_temp_files(self.results_dir)
             fd, tmp = tempfile.mkstemp(dir=self.results_dir, suffix=".parquet.tmp")
             os.close(fd)
-            results.write_parquet(tmp)
+            # zstd level 1: half the time of the default level, about 5% larger
+            results.write_parquet(tmp, compression="zstd", compression_level=1)
             os.chmod(tmp, 0o600)
             target = self.results_dir / f"{job_id}.parquet"
             os.replace(tmp, target)
