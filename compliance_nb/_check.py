@@ -41,7 +41,15 @@ from ._engine import (
 )
 from ._events import CancelToken, ProgressEvent, emit
 from ._exceptions import InputError
-from ._frames import add_columns, as_frame, column_values, is_path, require_columns, to_polars
+from ._frames import (
+    add_columns,
+    add_gathered,
+    as_frame,
+    column_values,
+    is_path,
+    require_columns,
+    to_polars,
+)
 from ._ids import ParsedIds, check_kind, parse_ids, unique_ids
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
@@ -267,27 +275,15 @@ def _status_columns(
     return frame.select(selected)
 
 
-def build_columns(
-    row_ids: pl.Series,
-    results: pl.DataFrame,
-    *,
-    names: ColumnNames,
-    user_row_ids: pl.Series | None = None,
-    user_results: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """The added columns, one row per input row, from per-row UInt64 IDs (null: no ID)
-    and collapsed results frames. Pure polars; no API access."""
-    with_user = user_row_ids is not None
-    main = _lookup(row_ids, results, "m_", flags=with_user)
-    user = None
-    if user_row_ids is not None:
-        user = _lookup(
-            user_row_ids,
-            user_results if user_results is not None else pl.DataFrame(schema=RESULTS_SCHEMA),
-            "u_",
-            flags=True,
-        )
-    return _status_columns(main.gather(), user.gather() if user is not None else None, names)
+def _attach(
+    frame: nw.DataFrame[Any], main: _Lookup, user: _Lookup | None, names: ColumnNames
+) -> nw.DataFrame[Any]:
+    """``frame`` with the added columns, from the lookups of its IDs (and user IDs).
+    Without a users lookup the Tweet lookup's table holds the answer for each of its
+    rows, taken once per input row; with one, both are gathered and combined."""
+    if user is None:
+        return add_gathered(frame, _status_columns(main.table, None, names), main.rows)
+    return add_columns(frame, _status_columns(main.gather(), user.gather(), names))
 
 
 # -- the join on a lazy frame (inside its engine) -------------------------------------------
@@ -312,7 +308,7 @@ def build_lazy(
 ) -> nw.LazyFrame[Any]:
     """``frame`` with the added columns, joined and computed inside its engine (lazy).
 
-    The same columns, values and rules as :func:`build_columns`; rows are not promised to
+    The same columns, values and rules as the eager path (:func:`_attach`); rows are not promised to
     keep their order (see :mod:`compliance_nb._lazy`)."""
     original = frame.collect_schema().names()
     out = join_lazy(frame, id_column, results, names.main, hit_name=_M_HIT, key_name=_M_KEY)
@@ -471,8 +467,9 @@ def join_results(
         return build_lazy(frame, id_column, collapsed, names=names).to_native()
     parsed = _parse_column(frame, id_column, errors, label)
     collapsed = collapse_results(results_frame(results))
-    columns = build_columns(parsed.ids, collapsed, names=names)
-    return add_columns(frame, columns).to_native()
+    main = _lookup(parsed.ids, collapsed, "m_", flags=False)
+    del parsed, collapsed
+    return _attach(frame, main, None, names).to_native()
 
 
 def check_compliance(
@@ -662,11 +659,9 @@ def check_compliance(
     if user_parsed is not None:
         user = _lookup(user_parsed.ids, results.pop("users", empty), "u_", flags=True)
     del parsed, user_parsed, results
-    columns = _status_columns(main.gather(), user.gather() if user is not None else None, names)
-    del main, user
-    out = add_columns(frame, columns).to_native()
-    _remember(out, engine, used_client, id_column, user_id_column, prefix)
-    return out
+    native = _attach(frame, main, user, names).to_native()
+    _remember(native, engine, used_client, id_column, user_id_column, prefix)
+    return native
 
 
 def _run_engine(

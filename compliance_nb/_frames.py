@@ -28,12 +28,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 import polars as pl
 
 from ._exceptions import InputError
 
 __all__ = [
     "add_columns",
+    "add_gathered",
     "as_frame",
     "column_values",
     "drop_columns",
@@ -155,6 +157,55 @@ def add_columns(frame: nw.DataFrame[Any], new: pl.DataFrame) -> nw.DataFrame[Any
     if len(out) != len(frame):  # pragma: no cover - guard against index alignment
         raise AssertionError(f"row count changed: {len(frame)} rows in, {len(out)} out")
     return out
+
+
+def add_gathered(
+    frame: nw.DataFrame[Any], small: pl.DataFrame, rows: pl.Series
+) -> nw.DataFrame[Any]:
+    """:func:`add_columns` for columns given as a small table and, for each row of
+    ``frame``, the row of ``small`` it takes (``rows``, in range).
+
+    polars: one gather per column. A pandas ``DataFrame``: the small table becomes
+    pandas first and each column is taken per row there (``ExtensionArray.take``: no
+    detour of the full columns through Arrow; categories are those of the rows taken).
+    Other frames: gathered in polars, then :func:`add_columns`.
+
+    >>> import pandas as pd
+    >>> small = pl.DataFrame({"s": pl.Series(["a", "b", None], dtype=pl.Categorical)})
+    >>> out = add_gathered(as_frame(pd.DataFrame({"x": [1, 2, 3]})), small, pl.Series([1, 2, 1]))
+    >>> out.to_native()["s"].tolist(), str(out.to_native()["s"].dtype)
+    (['b', nan, 'b'], 'category')
+    """
+    if len(rows) != len(frame):
+        raise AssertionError(f"row count changed: {len(frame)} rows in, {len(rows)} built")
+    native = frame.to_native()
+    if type(native).__module__.startswith("pandas") and type(native).__name__ == "DataFrame":
+        out = native.assign(**_pandas_taken(small, rows))  # a new frame; by position
+        return nw.from_native(out, eager_only=True)
+    return add_columns(frame, small.select(pl.all().gather(rows)))
+
+
+def _pandas_taken(small: pl.DataFrame, rows: pl.Series) -> dict[str, Any]:
+    """pandas arrays: each column of ``small`` taken at ``rows``, with the dtypes of
+    :func:`add_columns` (categories of the rows taken only; nullable ``boolean``)."""
+    index = rows.to_numpy()
+    table = small.to_pandas()
+    seen: pl.DataFrame | None = None  # the rows taken, when some are not
+    if pl.Categorical in small.schema.dtypes():
+        used = np.zeros(small.height, dtype=bool)
+        used[index] = True
+        if not used.all():
+            seen = small.filter(pl.Series(used))
+    taken: dict[str, Any] = {}
+    for name, dtype in small.schema.items():
+        column = table[name]
+        if dtype == pl.Boolean:
+            column = column.astype("boolean")
+        elif dtype == pl.Categorical and seen is not None:  # no category nobody has
+            present = set(seen.get_column(name).drop_nulls().cast(pl.String).unique())
+            column = column.cat.set_categories([c for c in column.cat.categories if c in present])
+        taken[name] = column.array.take(index)
+    return taken
 
 
 def drop_columns(frame: nw.DataFrame[Any], names: Iterable[str]) -> nw.DataFrame[Any]:
