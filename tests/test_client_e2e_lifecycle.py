@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import polars as pl
 import pytest
+import requests
 
 from compliance_nb import (
     ConflictError,
@@ -235,6 +236,25 @@ def test_conflict_then_cancel_frees_the_kind(sb):
 def test_unknown_job_is_not_found(sb):
     with pytest.raises(NotFoundError):
         fast_client(sb).get_job("1234567890123456789")
+
+
+def test_unknown_job_answered_200_with_errors_is_not_found_too():
+    """X does not document whether an unknown job is a 404 or a 200 with ``errors``
+    (as other v2 lookups answer); the sandbox can do either and the client takes both."""
+    with Sandbox(processing_delay=0, unknown_job="200") as other:
+        raw = requests.get(
+            f"{other.url}/2/compliance/jobs/1234567890123456789",
+            headers={"Authorization": f"Bearer {other.bearer_token}"},
+            timeout=10,
+        )
+        assert raw.status_code == 200
+        body = raw.json()
+        assert "data" not in body
+        assert body["errors"][0]["type"].endswith("/2/problems/resource-not-found")
+        with pytest.raises(NotFoundError, match="1234567890123456789"):
+            fast_client(other).get_job("1234567890123456789")
+    with pytest.raises(ValueError, match="unknown_job"):
+        Sandbox(unknown_job="410")
 
 
 def test_cancelling_a_run_cancels_the_job_on_the_api(sb):

@@ -206,7 +206,9 @@ class ApiRoutes(HandlerBase):
             )
             return None
         job = sb._jobs.get(job_id, time.time())
-        if job is None:
+        if job is None and sb.unknown_job == "200":  # as other v2 lookups answer
+            self._send_json(200, {"errors": [problems.not_found_error(sb.problem_host, job_id)]})
+        elif job is None:
             self._send_json(404, problems.not_found(sb.problem_host, job_id))
         return job
 

@@ -16,6 +16,7 @@ __all__ = [
     "generic",
     "invalid_request",
     "not_found",
+    "not_found_error",
     "storage_error",
     "too_many_requests",
     "unauthorized",
@@ -66,6 +67,13 @@ def conflict(host: str, kind: str, blocking_id: str, blocking_status: str) -> di
 
 
 def not_found(host: str, job_id: str) -> dict[str, Any]:
+    """The 404 problem for an unknown job."""
+    return {**not_found_error(host, job_id), "status": 404}
+
+
+def not_found_error(host: str, job_id: str) -> dict[str, Any]:
+    """The ``resource-not-found`` error object for an unknown job, as v2 lookups put in
+    the ``errors`` list of a 200 answer."""
     return {
         "value": job_id,
         "detail": f"Could not find compliance job with id: [{job_id}].",
@@ -74,7 +82,6 @@ def not_found(host: str, job_id: str) -> dict[str, Any]:
         "parameter": "id",
         "resource_id": job_id,
         "type": f"{host}/2/problems/resource-not-found",
-        "status": 404,
     }
 
 

@@ -119,6 +119,9 @@ class Sandbox:
     storage_dir : where uploads and results live (a temporary folder, removed on stop).
     problem_host : host in problem ``type`` URIs (``https://api.twitter.com`` or ``.x.com``).
     missing_redacted_at, extra_lines, scrub_geo_action : oracle options.
+    unknown_job : how a job ID the API does not know is answered: ``"404"`` (a
+        ``resource-not-found`` problem, the default) or ``"200"`` (no ``data``, the same
+        error in ``errors``, as other v2 lookups answer). X does not document which.
 
     Attributes for tests: ``faults`` (a :class:`FaultPlan`), ``requests_log``,
     ``auth_leaks``, ``jobs_created``, ``created_job_ids``, :meth:`job_state`,
@@ -155,7 +158,10 @@ class Sandbox:
         missing_redacted_at: float = 0.15,
         extra_lines: float = 0.05,
         scrub_geo_action: str = "delete",
+        unknown_job: str = "404",
     ) -> None:
+        if unknown_job not in ("404", "200"):
+            raise ValueError(f"unknown_job must be '404' or '200', not {unknown_job!r}")
         if rate_limit < 1 or rate_window <= 0:
             raise ValueError("rate_limit must be >= 1 and rate_window > 0")
         if processing_delay < 0 or upload_window <= 0 or download_window <= 0:
@@ -175,6 +181,7 @@ class Sandbox:
         self.estimated_completion = estimated_completion
         self.expire_complete_jobs = expire_complete_jobs
         self.created_blocks_new_job = created_blocks_new_job
+        self.unknown_job = unknown_job
         self.problem_host = problem_host.rstrip("/")
         self.oracle = Oracle(
             seed,
