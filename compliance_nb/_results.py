@@ -346,9 +346,6 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
     repeated = _repeated(ranked.get_column("__id"))
     if repeated is None:  # one line per ID already: nothing to choose
         return df.select(_KEEP_TYPES)
-    single = ranked.filter(~repeated).select(
-        "id", "action", "reason", "created_at", "redacted_at", pl.col("__row").alias("__first")
-    )
     ranked = ranked.filter(repeated).with_columns(severity)
     first_seen = ranked.group_by("__id").agg(
         pl.col("__row").min().alias("__first"),
@@ -359,14 +356,27 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         .group_by("__id", maintain_order=True)
         .first()
     )
-    multi = best.join(first_seen, on="__id").select(
-        "id",
-        "action",
-        "reason",
-        pl.col("__created").alias("created_at"),
-        "redacted_at",
-        "__first",
+    multi = (
+        best.join(first_seen, on="__id")
+        .select(
+            "action",
+            "reason",
+            pl.col("__created").alias("created_at"),
+            "redacted_at",
+            pl.col("__first").cast(pl.Int64),
+        )
+        .sort("__first")
     )
-    # both are in first-seen order: one merge writes the output (a concat and a sort
-    # would copy every row twice)
-    return single.merge_sorted(multi.sort("__first"), key="__first").select(_KEEP_TYPES)
+    del ranked, best, first_seen
+    # one row per ID, in first-seen order: every line of an ID seen once, and the first
+    # line of a repeated one, which then takes the chosen values (one copy of the lines;
+    # the repeated IDs are few)
+    keep = ~repeated.to_numpy()
+    first = multi.get_column("__first").to_numpy()
+    keep[first] = True
+    out = df.filter(pl.Series(keep)).select(_KEEP_TYPES)
+    at = pl.Series((np.cumsum(keep, dtype=np.int64) - 1)[first])
+    chosen = multi.select(_KEEP_TYPES[1:])
+    return out.with_columns(
+        out.get_column(c).scatter(at, chosen.get_column(c)) for c in chosen.columns
+    )
