@@ -50,7 +50,7 @@ from ._frames import (
     require_columns,
     to_polars,
 )
-from ._ids import ParsedIds, check_kind, parse_ids, unique_ids
+from ._ids import ParsedIds, check_kind, parse_ids, repeated_values, unique_ids
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
 from ._timestamps import TIMESTAMP_FORMAT
@@ -145,16 +145,9 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
         pl.lit(True).alias("__present"),
     ).drop_nulls("__key")
     # IDs that differ only in their text ("07", "7") give one key twice: rare
-    if _has_repeats(out.get_column("__key")):
+    if len(repeated_values(out.get_column("__key").to_numpy())):
         out = out.unique("__key", keep="first", maintain_order=True)
     return out.with_columns(pl.col("__label").cast(pl.Categorical))
-
-
-def _has_repeats(keys: pl.Series) -> bool:
-    """True when a key occurs twice (a sorted copy, 8 bytes a key: a hash set of the
-    keys takes several times that)."""
-    ordered = np.sort(keys.to_numpy())
-    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _with_sentinels(right: pl.DataFrame) -> pl.DataFrame:

@@ -18,7 +18,8 @@ For each part of the IDs (see ``max_ids_per_job``), in this order:
 
 File work runs in one background thread per part, one task after another: the upload
 file is written while the job is created and recorded (its size is known beforehand),
-removed once uploaded, and the temporary folder removed while the results are collapsed.
+removed once uploaded; the results' Parquet copy is stored and the temporary folder
+removed while the results are collapsed.
 The part waits for all of it before it ends (on errors too), and raises its errors.
 
 If the API refuses a new job because one of this type is running (:class:`ConflictError`),
@@ -232,9 +233,8 @@ class _Part:
         self._tmp = tempfile.TemporaryDirectory(prefix="compliance_nb_")
         self.workdir = Path(self._tmp.name)
         self._id_file: Path | None = None
-        self._storing: Future[Path] | None = None
-        # the upload file is written, and files removed, in one background thread, one
-        # task after another (see settle())
+        # the upload file is written, the results stored and files removed in one
+        # background thread, one task after another (see settle())
         self._worker: ThreadPoolExecutor | None = None
         self._background: list[Future[Any]] = []
         self._writing: Future[Any] | None = None
@@ -429,11 +429,9 @@ class _Part:
             job, dest=self.workdir / f"{job.id}.json", progress=self._forward, cancel=self.cancel
         )
         results = read_results_compact(path)  # IDs as numbers, reasons as categories
-        # the ledger's Parquet copy is written in a thread while the caller collapses the
-        # results; wait_stored() waits for it (and raises its error) before the part ends
-        pool = ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-store")
-        self._storing = pool.submit(self.ledger.store_results, job.id, results)
-        pool.shutdown(wait=False)  # the thread ends when the write is done
+        # the ledger's Parquet copy is written in the worker while the caller collapses
+        # the results; settle() waits for it (and raises its error) before the part ends
+        self._in_background(self.ledger.store_results, job.id, results)
         return job, results
 
     def _in_background(self, task: Callable[..., object], *args: Any) -> Future[Any]:
@@ -461,11 +459,9 @@ class _Part:
             self._worker = None
 
     def settle(self) -> None:
-        """Wait until the results are stored in the ledger and the temporary files are
-        removed (both run in threads); then raise the first error of those, if any."""
-        pending: list[Future[Any]] = [] if self._storing is None else [self._storing]
-        pending += self._background
-        self._storing, self._background = None, []
+        """Wait for the background work (the results stored in the ledger, the temporary
+        files removed), one task after another; then raise the first error, if any."""
+        pending, self._background = self._background, []
         errors = [future.exception() for future in pending]  # waits for each
         first = next((error for error in errors if error is not None), None)
         if first is not None:

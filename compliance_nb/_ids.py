@@ -52,6 +52,7 @@ __all__ = [
     "fingerprint",
     "is_distinct_sorted",
     "parse_ids",
+    "repeated_values",
     "sorted_distinct",
     "unique_ids",
     "write_id_file",
@@ -286,6 +287,20 @@ def sorted_distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
+
+
+def repeated_values(values: np.ndarray) -> np.ndarray:
+    """The values that occur more than once in ``values`` (each once, sorted), from a
+    sorted copy and a comparison of neighbours (8 bytes a value; a hash table of every
+    value takes several times that). ``values`` is not changed.
+
+    >>> repeated_values(np.array([5, 7, 5, 9, 5], dtype=np.uint64)).tolist()
+    [5]
+    """
+    ordered = np.sort(values)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    return sorted_distinct(twice)
 
 
 def is_distinct_sorted(ids: pl.Series) -> bool:

@@ -165,13 +165,19 @@ def _start_wal(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {version}")
 
 
-def _close_held() -> None:
-    """Close the idle connections (the last one checkpoints the WAL into the file)."""
-    with _held_lock:
-        connections = [conn for _, conn in _held.values()]
-        _held.clear()
+def _drop_held() -> None:
+    """Close the idle connections and forget them (the caller holds ``_held_lock``); the
+    last one to close checkpoints the WAL into the file."""
+    connections = [conn for _, conn in _held.values()]
+    _held.clear()
     for conn in connections:
         conn.close()
+
+
+def _close_held() -> None:
+    """Close the idle connections (at exit)."""
+    with _held_lock:
+        _drop_held()
 
 
 def _close_held_before_fork() -> None:
@@ -179,10 +185,7 @@ def _close_held_before_fork() -> None:
     fork is done (released on both sides), so no thread opens one meanwhile."""
     _held_lock.acquire()
     try:
-        connections = [conn for _, conn in _held.values()]
-        _held.clear()
-        for conn in connections:
-            conn.close()
+        _drop_held()
     except BaseException:
         _held_lock.release()
         raise

@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from ._exceptions import ResultsFormatError
+from ._ids import repeated_values
 from ._timestamps import parse_timestamps
 
 __all__ = [
@@ -288,9 +289,9 @@ def _group_key(df: pl.DataFrame) -> pl.Series:
 def _repeated(keys: pl.Series) -> pl.Series | None:
     """True where a key occurs more than once; None when none does.
 
-    Number keys: a sorted copy (8 bytes a key) gives the few repeated values, then a
-    membership test marks their rows; a hash table of every key (``is_duplicated``)
-    takes several times the memory. Text keys (rare) use ``is_duplicated``.
+    Number keys: :func:`~compliance_nb._ids.repeated_values` gives the few repeated
+    values, then a membership test marks their rows. Text keys (rare) use
+    ``is_duplicated``.
 
     >>> _repeated(pl.Series([5, 7, 5], dtype=pl.UInt64)).to_list()
     [True, False, True]
@@ -298,12 +299,10 @@ def _repeated(keys: pl.Series) -> pl.Series | None:
     if not keys.dtype.is_integer():
         mask = keys.is_duplicated()
         return mask if mask.any() else None
-    ordered = np.sort(keys.drop_nulls().to_numpy())
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    del ordered
+    twice = repeated_values(keys.drop_nulls().to_numpy())
     if not len(twice):
         return None
-    return keys.is_in(pl.Series(np.unique(twice), dtype=keys.dtype).implode()).fill_null(False)
+    return keys.is_in(pl.Series(twice, dtype=keys.dtype).implode()).fill_null(False)
 
 
 #: The collapsed frame's columns: ``id``, ``action`` and ``reason`` keep their types

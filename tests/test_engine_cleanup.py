@@ -91,11 +91,20 @@ def test_a_failed_removal_is_raised_by_the_run(
         )
 
 
+@pytest.mark.parametrize(
+    ("route", "fault", "error"),
+    [
+        ("upload", "500", UploadError),
+        # the upload file is written while the job is created; when the creation fails,
+        # the write is waited for and the folder still removed before the error is raised
+        ("create", "503", APIError),
+    ],
+)
 def test_a_failed_run_removes_the_folder_before_raising(
-    sandbox: Any, tmp_path: Path, parts: list[Any]
+    sandbox: Any, tmp_path: Path, parts: list[Any], route: str, fault: str, error: type
 ) -> None:
-    sandbox.faults.add("upload", "500", times=50)
-    with pytest.raises(UploadError):
+    sandbox.faults.add(route, fault, times=50)
+    with pytest.raises(error):
         run_compliance_ids(
             IDS,
             "tweets",
@@ -116,20 +125,3 @@ def test_the_upload_file_size_is_known_before_it_is_written(tmp_path: Path, orde
     write_id_file(ids, path)
     assert engine.id_file_size(ids) == path.stat().st_size
     assert engine.id_file_size(ids.slice(0, 0)) == 0
-
-
-def test_a_failed_job_creation_leaves_no_upload_file(
-    sandbox: Any, tmp_path: Path, parts: list[Any]
-) -> None:
-    """The upload file is written while the job is created; when the creation fails, the
-    write is waited for and the folder still removed before the error is raised."""
-    sandbox.faults.add("create", "503", times=50)
-    with pytest.raises(APIError):
-        run_compliance_ids(
-            IDS,
-            "tweets",
-            client=sandbox.client(max_retries=0),
-            ledger=Ledger(tmp_path / "l.sqlite3"),
-        )
-    (part,) = parts
-    assert not part.workdir.exists()

@@ -4,6 +4,7 @@ keeps the WAL alive, and never crosses a fork."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -67,14 +68,16 @@ RECORD_MANY = textwrap.dedent("""
 """)
 
 
+def _pragma(path: Path, pragma: str) -> object:
+    """The first value ``PRAGMA <pragma>`` gives, on a connection of its own."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(f"PRAGMA {pragma}").fetchone()[0]
+
+
 def test_the_file_is_in_wal_mode_and_its_side_files_are_0600(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     _record(ledger, "1")
-    conn = sqlite3.connect(ledger.path)
-    try:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    finally:
-        conn.close()
+    assert _pragma(ledger.path, "journal_mode") == "wal"
     side_files = [Path(f"{ledger.path}-wal"), Path(f"{ledger.path}-shm")]
     for path in [ledger.path, *side_files]:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
@@ -87,16 +90,10 @@ def test_a_ledger_of_the_rollback_journal_kind_is_switched_to_wal(tmp_path: Path
     path = tmp_path / "ledger.sqlite3"
     _record(Ledger(path), "1")
     ledger_module._close_held()  # as at the exit of the process that made it
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
-    conn.close()
+    assert _pragma(path, "journal_mode=DELETE") == "delete"
     ledger = Ledger(path)
     assert ledger.get("1") is not None
-    conn = sqlite3.connect(path)
-    try:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    finally:
-        conn.close()
+    assert _pragma(path, "journal_mode") == "wal"
 
 
 def test_a_commit_survives_the_kill_of_its_process(tmp_path: Path) -> None:
@@ -113,11 +110,7 @@ def test_a_commit_survives_the_kill_of_its_process(tmp_path: Path) -> None:
     records = Ledger(path).find("killed")
     assert sorted(r.job_id for r in records) == ["killed-0", "killed-1", "killed-2"]
     assert {r.status for r in records} == {"in_progress"}
-    conn = sqlite3.connect(path)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        conn.close()
+    assert _pragma(path, "integrity_check") == "ok"
 
 
 def test_processes_write_to_one_ledger_at_the_same_time(tmp_path: Path) -> None:
