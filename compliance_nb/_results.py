@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,11 @@ _SUSPECT_VALUE = re.compile(rb'":\s*[^"\sn]')
 _ID_NOT_TEXT = re.compile(rb'"id"\s*:\s*[^"\sn]')
 _BLANKS = (b" ", b"\t", b"\r")
 #: Bytes of a results file parsed at a time (whole lines; a longer line is read whole).
-READ_BLOCK = 8 * 1024 * 1024
+READ_BLOCK = 4 * 1024 * 1024
+#: Blocks parsed at the same time (two cores do the work of one in about 0.6 of the time),
+#: and blocks read ahead of the parsed ones: at most this many blocks are held as text.
+_READ_THREADS = 2
+_READ_AHEAD = 3
 
 
 def _has_blanks(data: bytes) -> bool:
@@ -118,8 +123,8 @@ def read_results(path: str | os.PathLike[str]) -> pl.DataFrame:
     Columns: ``id``, ``action``, ``reason`` (String) and ``created_at``, ``redacted_at``
     (``Datetime("us", "UTC")``, null where the line has none). Blank lines are skipped;
     unknown ``action``/``reason`` values are kept as they are; extra fields are ignored.
-    The file is read in blocks of lines (:data:`READ_BLOCK` bytes), so only one block is
-    ever held as text.
+    The file is read in blocks of lines (:data:`READ_BLOCK` bytes), two parsed at a time,
+    so only a few blocks are ever held as text.
 
     Raises:
         ResultsFormatError: a line is not a JSON object, has no decimal ``id``, has a field
@@ -145,50 +150,55 @@ def _read(path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
     if os.path.getsize(path) == 0:
         return _empty_compact() if compact else _empty()
     parts: list[pl.DataFrame] = []
-    # one thread runs the pre-check of every block (not a new one per block); polars
-    # parses in this one
+    # blocks are parsed by two threads at a time (polars and numpy let go of the GIL),
+    # in file order; at most READ_AHEAD blocks are read and not yet parsed
+    pending: deque[Future[pl.DataFrame]] = deque()
+
+    def collect_oldest() -> None:
+        parsed = pending.popleft().result()  # raises the block's error, first block first
+        if parsed.height:
+            parts.append(parsed)
+
     with (
         open(path, "rb") as f,
-        ThreadPoolExecutor(1, thread_name_prefix="compliance_nb-check") as pool,
+        ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="compliance_nb-read") as pool,
     ):
-        carry = b""
-        while True:
-            block = f.read(READ_BLOCK)
-            data = carry + block if carry else block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if cut:
-                parsed = _parse_block(data[:cut], path, compact=compact, pool=pool)
-                if parsed.height:
-                    parts.append(parsed)
-                del parsed
-            carry = data[cut:]
-            if not block:
-                break
+        try:
+            carry = b""
+            while True:
+                block = f.read(READ_BLOCK)
+                data = carry + block if carry else block
+                cut = data.rfind(b"\n") + 1 if block else len(data)
+                if cut:
+                    if len(pending) >= _READ_AHEAD:
+                        collect_oldest()
+                    pending.append(pool.submit(_parse_block, data[:cut], path, compact=compact))
+                carry = data[cut:]
+                del data
+                if not block:
+                    break
+            while pending:
+                collect_oldest()
+        finally:
+            for future in pending:
+                future.cancel()
     if not parts:
         return _empty_compact() if compact else _empty()
     return pl.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def _parse_block(
-    source: bytes, path: str | os.PathLike[str], *, compact: bool, pool: ThreadPoolExecutor
-) -> pl.DataFrame:
+def _parse_block(source: bytes, path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
     """Parse a block of complete lines of a results file into the results frame
     (``compact``: IDs as UInt64, actions and reasons as Categorical); any error is
-    reported with the line number in the file. The pre-check for values of the wrong
-    type runs in ``pool`` while polars parses (no copy in Python) here: polars lets go
-    of the GIL while it reads."""
+    reported with the first bad line of the file."""
     if not source or source.isspace():
         return _empty_compact() if compact else _empty()
     blanks = _has_blanks(source)
-    checking = pool.submit(_is_suspect, source, blanks)
-    error: Exception | None = None
+    if _is_suspect(source, blanks):  # rare: read it all and check line by line
+        _raise_first_bad_line(Path(path).read_bytes(), path)
     try:
         raw = pl.read_ndjson(source, schema=_STRICT_SCHEMA if blanks else _TEXT_SCHEMA)
-    except Exception as exc:  # polars raises ComputeError / SchemaError / others
-        error = exc
-    if checking.result():  # rare: read it all and check line by line
-        _raise_first_bad_line(Path(path).read_bytes(), path)
-    if error is not None:
+    except Exception as error:  # polars raises ComputeError / SchemaError / others
         data = Path(path).read_bytes()
         if not data.strip():
             return _empty_compact() if compact else _empty()

@@ -73,6 +73,22 @@ def test_a_bad_line_in_a_later_block_names_its_line(
     assert info.value.line_number == index + 1
 
 
+def test_with_bad_lines_in_several_blocks_the_first_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # blocks are parsed two at a time: a later block may fail first, the file's first
+    # bad line is still the one reported
+    monkeypatch.setattr(results_module, "READ_BLOCK", 1500)
+    lines = _lines(400)
+    lines[60] = '{"id": "7", "action": "delete", "reason": "deleted", "created_at": "yesterday"}'
+    lines[350] = "not json at all"
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ResultsFormatError) as info:
+        read_results_compact(path)
+    assert info.value.line_number == 61
+
+
 def test_empty_and_blank_files(tmp_path: Path) -> None:
     for text in ("", "\n\n  \n"):
         path = tmp_path / "r.json"
