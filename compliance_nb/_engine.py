@@ -17,8 +17,9 @@ For each part of the IDs (see ``max_ids_per_job``), in this order:
    mid-job can reattach), uploaded, waited for, downloaded, stored as Parquet.
 
 File work runs in one background thread per part, one task after another: the upload
-file is written while the job is created and recorded (its size is known beforehand),
-removed once uploaded; the results' Parquet copy is stored and the temporary folder
+file is written while the job is created and recorded (its size is known beforehand)
+and sent as it is written (the upload's reads wait for the writer), removed once
+uploaded; the results' Parquet copy is stored and the temporary folder
 removed while the results are collapsed.
 The part waits for all of it before it ends (on errors too), and raises its errors.
 
@@ -198,6 +199,40 @@ def _empty_results() -> pl.DataFrame:
     return pl.DataFrame(schema=RESULTS_SCHEMA | {"id": pl.UInt64})
 
 
+class _NotWritten(Exception):
+    """Internal: the upload file's writer stopped before the bytes a read waits for (its
+    own error is raised instead). Not an ``OSError``, so no HTTP library retries it."""
+
+
+class _Written:
+    """How far another thread has written a file: the writer calls :meth:`advance` after
+    each flushed slice and :meth:`finish` at the end (on errors too); a reader's
+    :meth:`wait_for` returns once the bytes it needs are there."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._bytes = 0
+        self._done = False
+
+    def advance(self, n_bytes: int) -> None:
+        with self._changed:
+            self._bytes = n_bytes
+            self._changed.notify_all()
+
+    def finish(self) -> None:
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
+
+    def wait_for(self, n_bytes: int) -> None:
+        """Return once the first ``n_bytes`` are written; :class:`_NotWritten` when the
+        writer stopped short of them."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._bytes >= n_bytes or self._done)
+            if self._bytes < n_bytes:
+                raise _NotWritten(f"the upload file stopped at {self._bytes} bytes")
+
+
 class _Part:
     """Runs one part: state shared by the steps below (kept out of the public API)."""
 
@@ -238,6 +273,7 @@ class _Part:
         self._worker: ThreadPoolExecutor | None = None
         self._background: list[Future[Any]] = []
         self._writing: Future[Any] | None = None
+        self._id_file_written = _Written()
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, stage: str, job: Job | None = None, **kw: Any) -> None:
@@ -267,18 +303,20 @@ class _Part:
     # -- steps ----------------------------------------------------------------------------
     def write_id_file_later(self) -> None:
         """Start writing the upload file in the background (unless it is under way or
-        written): the job is created meanwhile; :meth:`id_file` waits for it."""
+        written): the job is created meanwhile, and the upload follows the file as it
+        grows (:meth:`upload`)."""
         if self._id_file is None:
             path = self.workdir / f"{self.kind}_ids.txt"
-            self._writing = self._in_background(write_id_file, self.ids, path)
-            self._id_file = path
+            progress = _Written()
 
-    def id_file(self) -> Path:
-        """The upload file, once written (raises the write's error)."""
-        self.write_id_file_later()
-        assert self._writing is not None and self._id_file is not None
-        self._writing.result()
-        return self._id_file
+            def write() -> int:
+                try:
+                    return write_id_file(self.ids, path, progress.advance)
+                finally:
+                    progress.finish()
+
+            self._writing = self._in_background(write)
+            self._id_file, self._id_file_written = path, progress
 
     def cached(self, max_age: timedelta) -> tuple[Job, pl.DataFrame] | None:
         now = datetime.now(timezone.utc)
@@ -407,11 +445,23 @@ class _Part:
     def upload(self, job: Job) -> Job:
         from ._transfer import UploadBody
 
-        path = self.id_file()  # written by write_id_file from validated UInt64 IDs
-        body = UploadBody(size=path.stat().st_size, count=len(self.ids), path=path)
-        self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
+        self.write_id_file_later()  # by write_id_file, from validated UInt64 IDs
+        assert self._id_file is not None and self._writing is not None
+        body = UploadBody(
+            size=id_file_size(self.ids),
+            count=len(self.ids),
+            path=self._id_file,
+            wait_for=self._id_file_written.wait_for,  # sent as it is written
+        )
+        try:
+            self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
+        except _NotWritten:
+            self._writing.result()  # raises the write's own error
+            raise
+        if self._writing.result() != body.size:  # pragma: no cover - sizes agree (tests)
+            raise AssertionError("the upload file is not the size worked out for it")
         # uploaded: the file (200 MB at 10M IDs) goes while the API processes the job
-        self._id_file = self._writing = None
+        path, self._id_file, self._writing = self._id_file, None, None
         self._in_background(os.unlink, path)
         self.ledger.update_status(job.id, "in_progress")
         return job

@@ -165,7 +165,9 @@ class UploadBody:
     ``path`` is a file on disk (streamed, never read whole) or ``data`` holds the bytes;
     ``fileobj``/``start`` is a caller's seekable binary file. ``size`` is in bytes,
     ``count`` the number of lines (IDs). Temporary files made here are removed by
-    :meth:`close`.
+    :meth:`close`. ``wait_for``, with ``path``: the file is still being written (by
+    another thread) to its final ``size``; ``wait_for(n)`` returns once its first ``n``
+    bytes are there, and every read waits for it.
     """
 
     size: int
@@ -175,13 +177,16 @@ class UploadBody:
     fileobj: IO[bytes] | None = None
     start: int = 0
     temporary: bool = False
+    wait_for: Callable[[int], None] | None = None
 
     def open(self) -> IO[bytes]:
         """A binary file positioned at the first byte of the IDs."""
         if self.data is not None:
             return io.BytesIO(self.data)
         if self.path is not None:
-            return open(self.path, "rb")
+            if self.wait_for is None:
+                return open(self.path, "rb")
+            return cast("IO[bytes]", _Growing(open(self.path, "rb"), self.size, self.wait_for))
         assert self.fileobj is not None
         self.fileobj.seek(self.start)
         return cast("IO[bytes]", _NoClose(self.fileobj))
@@ -196,6 +201,37 @@ def _without_auth(headers: dict[str, str]) -> dict[str, Any]:
     """``headers`` plus ``Authorization: None``, which makes requests drop any session-level
     Authorization header: storage requests must never carry the bearer token."""
     return {**headers, "Authorization": None}
+
+
+class _Growing(io.RawIOBase):
+    """A file another thread is still writing, to ``size`` bytes: each read waits until
+    the bytes it returns are written (``wait_for``), so an upload can follow the writer."""
+
+    def __init__(self, f: IO[bytes], size: int, wait_for: Callable[[int], None]) -> None:
+        self._f = f
+        self._size = size
+        self._wait_for = wait_for
+
+    def read(self, n: int | None = -1) -> bytes:
+        at = self._f.tell()
+        end = self._size if n is None or n < 0 else min(self._size, at + n)
+        if end <= at:
+            return b""
+        self._wait_for(end)
+        return self._f.read(end - at)
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return self._f.seek(pos, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
 
 
 class _NoClose(io.RawIOBase):

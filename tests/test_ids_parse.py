@@ -214,3 +214,21 @@ def test_ids_already_distinct_and_sorted_are_not_copied():
         == ids.to_numpy().__array_interface__["data"][0]
     )
     assert unique_ids(pl.Series([9, 5, 9, None], dtype=pl.UInt64)).to_list() == [5, 9]
+
+
+@pytest.mark.parametrize("bad_at", [1, 7])  # in the first half, in the second
+def test_a_long_text_column_cast_in_two_halves_is_read_and_checked_whole(
+    monkeypatch: pytest.MonkeyPatch, bad_at: int
+) -> None:
+    import compliance_nb._ids as ids_module
+
+    monkeypatch.setattr(ids_module, "_PARALLEL_CAST", 4)  # 10 values: two halves of 5
+    values = [str(2**63 - 1 - i) for i in range(10)]
+    parsed = parse_ids(pl.Series("id", values), column="id")
+    assert parsed.ids.to_list() == [2**63 - 1 - i for i in range(10)]
+    values[bad_at] = "12x"
+    with pytest.raises(InputError, match="1 value"):
+        parse_ids(pl.Series("id", values), column="id")
+    with pytest.warns(UserWarning, match="1 row"):
+        coerced = parse_ids(pl.Series("id", values), column="id", errors="coerce")
+    assert coerced.ids.null_count() == 1 and coerced.ids[bad_at] is None
