@@ -228,7 +228,9 @@ def run_product(frame: Any, backend: str, api: str, token: str, work: Path, rec:
 #: Product functions timed as stages of their own: (module, attribute, stage).
 _INSTRUMENTED = (
     ("compliance_nb._results", "read_results", "parse"),
-    ("compliance_nb._results", "read_results_compact", "parse"),  # what the engine reads with
+    ("compliance_nb._results", "read_results_compact", "parse"),
+    # the engine parses while it downloads: what is left of the parsing after the download
+    ("compliance_nb._results", "ResultsParser.finish", "parse"),
     ("compliance_nb._results", "collapse_results", "collapse"),
     ("compliance_nb._ledger", "Ledger.store_results", "store"),
 )

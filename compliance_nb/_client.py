@@ -64,6 +64,7 @@ from ._models import JOB_KINDS, Job
 from ._ratelimit import RateBudget
 from ._redact import mask_text, mask_url
 from ._transfer import (
+    ByteSink,
     TransferContext,
     UploadBody,
     download_to,
@@ -702,12 +703,15 @@ class ComplianceClient:
         progress: ProgressCallback | None = None,
         *,
         cancel: CancelToken | None = None,
+        sink: ByteSink | None = None,
     ) -> Path:
         """Download a complete job's results (JSON lines) to ``dest``; return the path.
 
         ``dest`` may be a file path or an existing folder; by default a file named after
         the job in the temporary folder. The file appears only when complete (it is
-        written next to ``dest`` and renamed into place).
+        written next to ``dest`` and renamed into place). ``sink`` (an object with
+        ``feed(bytes)`` and ``restart()``, such as a ``ResultsParser``) is given the
+        bytes as they are written: the results can be parsed while they download.
 
         Raises:
             DownloadWindowExpiredError: the 7-day download window is over.
@@ -745,7 +749,7 @@ class ComplianceClient:
             ),
         )
         try:
-            size = download_to(ctx, job.download_url, target)
+            size = download_to(ctx, job.download_url, target, sink)
         except requests.RequestException as exc:  # not a transient one: say what, mask URLs
             raise DownloadError(
                 mask_text(f"The download failed: {type(exc).__name__}: {exc}")

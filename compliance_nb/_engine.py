@@ -14,7 +14,8 @@ For each part of the IDs (see ``max_ids_per_job``), in this order:
    ``complete``: download. ``failed``/``expired`` jobs are noted and skipped;
 3. otherwise a new job: created (``resumable=True`` when the upload file is larger than
    ``resumable_threshold`` bytes), recorded in the ledger at once (so a kernel killed
-   mid-job can reattach), uploaded, waited for, downloaded, stored as Parquet.
+   mid-job can reattach), uploaded, waited for, downloaded (and parsed meanwhile),
+   stored as Parquet.
 
 File work runs in one background thread per part, one task after another: the upload
 file is written while the job is created and recorded (its size is known beforehand)
@@ -62,7 +63,7 @@ from ._exceptions import (
 from ._ids import check_kind, fingerprint, normalise_base_url, unique_ids, write_id_file
 from ._ledger import Ledger, LedgerRecord
 from ._models import Job
-from ._results import RESULTS_SCHEMA, collapse_results, read_results_compact
+from ._results import RESULTS_SCHEMA, ResultsParser, collapse_results
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -475,10 +476,13 @@ class _Part:
                 self.ledger.update_status(job.id, status, error=str(exc))
                 raise
             self.ledger.update_status(job.id, "complete")  # results not stored yet
-        path = self.client.download(
-            job, dest=self.workdir / f"{job.id}.json", progress=self._forward, cancel=self.cancel
-        )
-        results = read_results_compact(path)  # IDs as numbers, reasons as categories
+        # parsed while it downloads: IDs as numbers, reasons as categories
+        dest = self.workdir / f"{job.id}.json"
+        with ResultsParser(dest, compact=True) as parser:
+            self.client.download(
+                job, dest=dest, progress=self._forward, cancel=self.cancel, sink=parser
+            )
+            results = parser.finish()
         # the ledger's Parquet copy is written in the worker while the caller collapses
         # the results; settle() waits for it (and raises its error) before the part ends
         self._in_background(self.ledger.store_results, job.id, results)
@@ -636,7 +640,7 @@ def run_compliance_ids(
         # are in memory at a time
         try:
             collapsed = collapse_results(results.select(list(RESULTS_SCHEMA)))
-            # IDs as numbers (read_results_compact's already are; results stored by an
+            # IDs as numbers (the compact parser's already are; results stored by an
             # earlier version in the ledger hold them as checked decimal text)
             frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
         except BaseException:

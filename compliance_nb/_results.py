@@ -23,7 +23,6 @@ import os
 import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from ._timestamps import parse_timestamps
 __all__ = [
     "REASON_SEVERITY",
     "RESULTS_SCHEMA",
+    "ResultsParser",
     "collapse_results",
     "read_results",
     "read_results_compact",
@@ -147,78 +147,145 @@ def _empty_compact() -> pl.DataFrame:
 
 
 def _read(path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
-    if os.path.getsize(path) == 0:
-        return _empty_compact() if compact else _empty()
-    parts: list[pl.DataFrame] = []
-    # blocks are parsed by two threads at a time (polars and numpy let go of the GIL),
-    # in file order; at most READ_AHEAD blocks are read and not yet parsed
-    pending: deque[Future[pl.DataFrame]] = deque()
+    with ResultsParser(path, compact=compact) as parser, open(path, "rb") as f:
+        while block := f.read(READ_BLOCK):
+            parser.feed(block)
+        return parser.finish()
 
-    def collect_oldest() -> None:
-        parsed = pending.popleft().result()  # raises the block's error, first block first
+
+class ResultsParser:
+    """Parses a results file from its bytes as they come (read from disk, or while it
+    downloads): :meth:`feed` them in file order, then :meth:`finish`.
+
+    Whole lines are parsed in blocks of :data:`READ_BLOCK` bytes, two blocks at a time in
+    threads (polars and numpy let go of the GIL), at most ``_READ_AHEAD`` blocks held as
+    text; the blocks' frames are joined in file order. ``path`` is the file the bytes are
+    (or will be) in, named in errors. Use it as a context manager so that its threads
+    stop on errors.
+
+    >>> with ResultsParser("r.json") as parser:
+    ...     parser.feed(b'{"id":"20","action":"delete","reason":"dele')
+    ...     parser.feed(b'ted"}\\n')
+    ...     parser.finish().select("id", "reason").rows()
+    [('20', 'deleted')]
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, compact: bool = False) -> None:
+        self.path = path
+        self.compact = compact
+        self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="compliance_nb-read")
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget the bytes fed so far (a download that starts over)."""
+        self._cancel()
+        self._held: list[bytes] = []  # fed, not yet a whole block
+        self._held_size = 0
+        self._pending: deque[Future[pl.DataFrame]] = deque()
+        self._parts: list[pl.DataFrame] = []
+        self._lines = 0  # lines in the blocks handed out so far
+
+    def feed(self, data: bytes) -> None:
+        """The next bytes of the file (any size; a block goes to a thread when whole
+        lines of :data:`READ_BLOCK` bytes are here)."""
+        if not data:
+            return
+        self._held.append(data)
+        self._held_size += len(data)
+        if self._held_size >= READ_BLOCK:
+            text = b"".join(self._held)
+            cut = text.rfind(b"\n") + 1
+            self._held = [text[cut:]] if cut < len(text) else []
+            self._held_size = len(text) - cut
+            if cut:
+                self._submit(text[:cut] if cut < len(text) else text)
+
+    def finish(self) -> pl.DataFrame:
+        """All rows, in file order. Raises :class:`ResultsFormatError` naming the first
+        bad line."""
+        if self._held_size:
+            self._submit(b"".join(self._held))
+            self._held, self._held_size = [], 0
+        while self._pending:
+            self._collect_oldest()
+        self.close()
+        empty = _empty_compact() if self.compact else _empty()
+        parts, self._parts = self._parts, []
+        if not parts:
+            return empty
+        return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+    def close(self) -> None:
+        """Stop the threads (blocks not started are dropped)."""
+        self._cancel()
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> ResultsParser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _submit(self, block: bytes) -> None:
+        if len(self._pending) >= _READ_AHEAD:
+            self._collect_oldest()
+        first_line = self._lines + 1
+        self._lines += block.count(b"\n")
+        self._pending.append(
+            self._pool.submit(_parse_block, block, self.path, first_line, compact=self.compact)
+        )
+
+    def _collect_oldest(self) -> None:
+        parsed = self._pending.popleft().result()  # a block's error: the first bad line
         if parsed.height:
-            parts.append(parsed)
+            self._parts.append(parsed)
 
-    with (
-        open(path, "rb") as f,
-        ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="compliance_nb-read") as pool,
-    ):
-        try:
-            carry = b""
-            while True:
-                block = f.read(READ_BLOCK)
-                data = carry + block if carry else block
-                cut = data.rfind(b"\n") + 1 if block else len(data)
-                if cut:
-                    if len(pending) >= _READ_AHEAD:
-                        collect_oldest()
-                    pending.append(pool.submit(_parse_block, data[:cut], path, compact=compact))
-                carry = data[cut:]
-                del data
-                if not block:
-                    break
-            while pending:
-                collect_oldest()
-        finally:
-            for future in pending:
-                future.cancel()
-    if not parts:
-        return _empty_compact() if compact else _empty()
-    return pl.concat(parts) if len(parts) > 1 else parts[0]
+    def _cancel(self) -> None:
+        for future in getattr(self, "_pending", ()):
+            future.cancel()
+        for future in getattr(self, "_pending", ()):
+            if not future.cancelled():
+                future.exception()  # wait for it; its error no longer matters
 
 
-def _parse_block(source: bytes, path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
-    """Parse a block of complete lines of a results file into the results frame
-    (``compact``: IDs as UInt64, actions and reasons as Categorical); any error is
-    reported with the first bad line of the file."""
+def _parse_block(
+    source: bytes, path: str | os.PathLike[str], first_line: int, *, compact: bool
+) -> pl.DataFrame:
+    """Parse a block of complete lines of a results file (the first is line
+    ``first_line`` of the file) into the results frame (``compact``: IDs as UInt64,
+    actions and reasons as Categorical); any error names the first bad line."""
     if not source or source.isspace():
         return _empty_compact() if compact else _empty()
     blanks = _has_blanks(source)
-    if _is_suspect(source, blanks):  # rare: read it all and check line by line
-        _raise_first_bad_line(Path(path).read_bytes(), path)
+    if _is_suspect(source, blanks):  # rare: check line by line
+        _raise_first_bad_line(source, path, first_line)
     try:
         raw = pl.read_ndjson(source, schema=_STRICT_SCHEMA if blanks else _TEXT_SCHEMA)
     except Exception as error:  # polars raises ComputeError / SchemaError / others
-        data = Path(path).read_bytes()
-        if not data.strip():
-            return _empty_compact() if compact else _empty()
-        _raise_first_bad_line(data, path)
+        _raise_first_bad_line(source, path, first_line)
         raise ResultsFormatError(
             f"{os.fspath(path)} is not a valid results file ({type(error).__name__}: {error}).",
             path=path,
         ) from error
-    return _checked(raw, path, compact=compact)
+    return _checked(raw, source, path, first_line, compact=compact)
 
 
-def _checked(raw: pl.DataFrame, path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:
-    """The results frame from what polars read, after the checks of every ``id`` and
-    timestamp; on a failure, the first bad line of the file is named."""
+def _checked(
+    raw: pl.DataFrame,
+    source: bytes,
+    path: str | os.PathLike[str],
+    first_line: int,
+    *,
+    compact: bool,
+) -> pl.DataFrame:
+    """The results frame from what polars read of ``source``, after the checks of every
+    ``id`` and timestamp; on a failure, the first bad line is named."""
     ids = raw.get_column("id")
     numbers = ids.cast(pl.UInt64, strict=False)
     stamps = {c: parse_timestamps(raw.get_column(c)) for c in _TIMESTAMP_FIELDS}
     unreadable = any(stamps[c].null_count() > raw.get_column(c).null_count() for c in stamps)
     if unreadable or _has_bad_id(ids, numbers):
-        _raise_first_bad_line(Path(path).read_bytes(), path)
+        _raise_first_bad_line(source, path, first_line)
         raise ResultsFormatError(f"{os.fspath(path)} has a malformed line.", path=path)
     text_type = pl.Categorical if compact else pl.String
     columns = [numbers if compact else ids]
@@ -240,15 +307,16 @@ def _has_bad_id(ids: pl.Series, numbers: pl.Series) -> bool:
     return bool(ids.str.starts_with("+").any() or too_long.any())
 
 
-def _raise_first_bad_line(data: bytes, path: Any) -> None:
-    """Scan line by line (slow path, only after a failure) and raise for the first bad line.
+def _raise_first_bad_line(data: bytes, path: Any, first_line: int = 1) -> None:
+    """Scan line by line (slow path, only after a failure) and raise for the first bad line
+    (``data`` starts at line ``first_line`` of the file).
 
     Returns normally if every line is fine.
     """
     from ._models import parse_timestamp
 
     name = os.fspath(path)
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    for number, line in enumerate(data.split(b"\n"), start=first_line):
         if not line.strip():
             continue
         shown = line[:200].decode("utf-8", "replace")

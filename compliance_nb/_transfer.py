@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 from urllib.parse import urljoin
 
 import numpy as np
@@ -56,6 +56,7 @@ from ._redact import mask_text
 __all__ = [
     "MAX_ID",
     "RESUMABLE_CHUNK",
+    "ByteSink",
     "TransferContext",
     "UploadBody",
     "download_to",
@@ -777,12 +778,24 @@ def _query_status(ctx: TransferContext, session_uri: str, total: int) -> int:
 
 
 # -- downloads ------------------------------------------------
-def download_to(ctx: TransferContext, url: str, dest: Path) -> int:
+class ByteSink(Protocol):
+    """Takes a download's bytes as they are written (:func:`download_to`)."""
+
+    def feed(self, data: bytes) -> None:
+        """The next bytes, in file order."""
+
+    def restart(self) -> None:
+        """The bytes so far are void: the file starts over."""
+
+
+def download_to(ctx: TransferContext, url: str, dest: Path, sink: ByteSink | None = None) -> int:
     """Stream ``url`` to ``dest`` atomically; return the number of bytes written.
 
     The bytes go to a hidden temporary file next to ``dest`` that is renamed into place
     only when complete. An interrupted transfer resumes with ``Range: bytes=n-`` (206),
-    at most ``ctx.max_retries`` times in a row without progress.
+    at most ``ctx.max_retries`` times in a row without progress. ``sink`` gets each block
+    as it is written (and :meth:`ByteSink.restart` when the file starts over), so the
+    results can be parsed while they download.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
@@ -814,6 +827,8 @@ def download_to(ctx: TransferContext, url: str, dest: Path) -> int:
                         out.seek(0)  # the server ignored Range: start over
                         out.truncate()
                         done = 0
+                        if sink is not None:
+                            sink.restart()
                     elif status not in (200, 206) or (status == 206 and not done):
                         raise storage_error(response, "download")
                     encoded = bool(response.headers.get("Content-Encoding"))
@@ -823,6 +838,8 @@ def download_to(ctx: TransferContext, url: str, dest: Path) -> int:
                     try:
                         for block in response.iter_content(1024 * 1024):
                             out.write(block)
+                            if sink is not None:
+                                sink.feed(block)
                             done += len(block)
                             now = time.monotonic()
                             if now - last_event >= 0.2:
@@ -834,6 +851,8 @@ def download_to(ctx: TransferContext, url: str, dest: Path) -> int:
                             out.seek(0)
                             out.truncate()
                             done = 0
+                            if sink is not None:
+                                sink.restart()
                         failures = _download_retry(
                             ctx, 0 if done > start_done else failures, type(exc).__name__
                         )

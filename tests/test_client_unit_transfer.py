@@ -430,6 +430,50 @@ def test_download_starts_over_when_the_server_ignores_range(requests_mock, tmp_p
     assert path.read_bytes() == RESULTS
 
 
+class _RecordingSink:
+    """What a sink is told: the bytes it was fed since the last restart."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.restarts = 0
+
+    def feed(self, data: bytes) -> None:
+        self.data += data
+
+    def restart(self) -> None:
+        self.data = b""
+        self.restarts += 1
+
+
+def test_a_sink_gets_the_bytes_once_in_order_across_a_resumed_download(requests_mock, tmp_path):
+    cut = 40
+    requests_mock.get(
+        DOWNLOAD_URL,
+        [
+            {"content": RESULTS[:cut], "headers": {"Content-Length": str(len(RESULTS))}},
+            {"status_code": 206, "content": RESULTS[cut:]},
+        ],
+    )
+    sink = _RecordingSink()
+    path = make_client().download(new_job(status="complete"), tmp_path / "r.jsonl", sink=sink)
+    assert sink.data == path.read_bytes() == RESULTS
+    assert sink.restarts == 0
+
+
+def test_a_sink_starts_over_with_the_file_when_the_server_ignores_range(requests_mock, tmp_path):
+    requests_mock.get(
+        DOWNLOAD_URL,
+        [
+            {"content": RESULTS[:10], "headers": {"Content-Length": str(len(RESULTS))}},
+            {"status_code": 200, "content": RESULTS},
+        ],
+    )
+    sink = _RecordingSink()
+    path = make_client().download(new_job(status="complete"), tmp_path / "r.jsonl", sink=sink)
+    assert sink.data == path.read_bytes() == RESULTS  # not the first 10 bytes twice
+    assert sink.restarts == 1
+
+
 def test_download_retries_are_bounded_and_leave_no_file(requests_mock, tmp_path):
     requests_mock.get(DOWNLOAD_URL, exc=requests.ConnectionError("reset"))
     with pytest.raises(DownloadError, match="retries"):

@@ -89,6 +89,35 @@ def test_with_bad_lines_in_several_blocks_the_first_is_named(
     assert info.value.line_number == 61
 
 
+@pytest.mark.parametrize("piece", [1, 7, 333, 10_000])
+def test_the_parser_fed_pieces_of_any_size_gives_the_rows_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    monkeypatch.setattr(results_module, "READ_BLOCK", 1000)  # many blocks
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(_lines(300)))  # no newline after the last line
+    data = path.read_bytes()
+    with results_module.ResultsParser(path, compact=True) as parser:
+        parser.feed(data[:500])  # a download that starts over after 500 bytes ...
+        parser.restart()
+        for start in range(0, len(data), piece):
+            parser.feed(data[start : start + piece])
+        parsed = parser.finish()
+    assert parsed.equals(read_results_compact(path))  # ... gives each line once
+    assert parsed.height == 300
+
+
+def test_the_parser_names_the_bad_line_by_its_number_in_the_whole_file(tmp_path: Path) -> None:
+    lines = _lines(50)
+    lines[41] = '{"id": "41", "action": 3}'
+    data = ("\n".join(lines) + "\n").encode()
+    with results_module.ResultsParser(tmp_path / "r.json") as parser:
+        parser.feed(data)
+        with pytest.raises(ResultsFormatError, match="'action' should be a string") as info:
+            parser.finish()
+    assert info.value.line_number == 42
+
+
 def test_empty_and_blank_files(tmp_path: Path) -> None:
     for text in ("", "\n\n  \n"):
         path = tmp_path / "r.json"
