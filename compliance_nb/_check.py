@@ -143,7 +143,9 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
         pl.when(geo).then(pl.lit("geo_scrubbed")).otherwise(removal).alias("__label"),
         pl.lit(False).alias("__compliant"),
         pl.lit(True).alias("__present"),
-    ).drop_nulls("__key")
+    )
+    if out.get_column("__key").null_count():  # not from the engine: a copy without them
+        out = out.drop_nulls("__key")
     # IDs that differ only in their text ("07", "7") give one key twice: rare
     if len(repeated_values(out.get_column("__key").to_numpy())):
         out = out.unique("__key", keep="first", maintain_order=True)
@@ -210,6 +212,7 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
     ``flags``, also ``hit``, ``geo`` and ``present`` (see :func:`_keyed`). Each column
     is prefixed ``tag``. Holds no reference to ``keys`` or ``results``."""
     right = _keyed(results, user=tag == "u_")
+    del results  # the caller holds no other reference: freed before the join's tables
     rows = _row_numbers(keys.cast(pl.UInt64), right.get_column("__key"))
     if rows.len() != len(keys):  # pragma: no cover - one row number per key
         raise AssertionError(f"lookup changed the row count: {len(keys)} -> {rows.len()}")
@@ -459,9 +462,8 @@ def join_results(
         collapsed = collapse_results(results_frame(results))
         return build_lazy(frame, id_column, collapsed, names=names).to_native()
     parsed = _parse_column(frame, id_column, errors, label)
-    collapsed = collapse_results(results_frame(results))
-    main = _lookup(parsed.ids, collapsed, "m_", flags=False)
-    del parsed, collapsed
+    main = _lookup(parsed.ids, collapse_results(results_frame(results)), "m_", flags=False)
+    del parsed
     return _attach(frame, main, None, names).to_native()
 
 
