@@ -46,6 +46,7 @@ from ._frames import (
     add_gathered,
     as_frame,
     column_values,
+    gather_rows,
     is_path,
     require_columns,
     to_polars,
@@ -203,7 +204,7 @@ class _Lookup:
     rows: pl.Series
 
     def gather(self) -> pl.DataFrame:
-        return self.table.select(pl.all().gather(self.rows))
+        return gather_rows(self.table, self.rows)
 
 
 def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> _Lookup:

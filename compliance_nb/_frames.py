@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -40,6 +41,7 @@ __all__ = [
     "column_values",
     "drop_columns",
     "filter_rows",
+    "gather_rows",
     "null_where",
     "require_columns",
     "to_polars",
@@ -182,7 +184,42 @@ def add_gathered(
     if type(native).__module__.startswith("pandas") and type(native).__name__ == "DataFrame":
         out = native.assign(**_pandas_taken(small, rows))  # a new frame; by position
         return nw.from_native(out, eager_only=True)
-    return add_columns(frame, small.select(pl.all().gather(rows)))
+    return add_columns(frame, gather_rows(small, rows))
+
+
+#: Rows from which :func:`gather_rows` looks for one row most of them take.
+_SCATTER_FROM = 1 << 16
+
+
+def gather_rows(small: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The rows of ``small`` at ``rows`` (in range): ``small.select(pl.all().gather(rows))``.
+
+    When at least three in four take one and the same row (most IDs have no result, so
+    they take the "no result" row), each column is made as that row's value repeated with
+    the other rows' values scattered in, one column per thread: about half the time of
+    the gather at 10M rows (0.23 against 0.45-0.5 s for six columns).
+
+    >>> small = pl.DataFrame({"x": [10, 20, None]})
+    >>> gather_rows(small, pl.Series([1, 1, 0, 2, 1])).get_column("x").to_list()
+    [20, 20, 10, None, 20]
+    """
+    index = rows.to_numpy()
+    if len(index) < _SCATTER_FROM or small.height == 0:
+        return small.select(pl.all().gather(rows))
+    common = int(np.bincount(index[::64]).argmax())  # the likely one; checked next
+    others = np.flatnonzero(index != common)
+    if len(others) > len(index) // 4:
+        return small.select(pl.all().gather(rows))
+    at = pl.Series(others)
+    values = small.select(pl.all().gather(pl.Series(index[others])))
+    del index, others
+
+    def column(name: str) -> pl.Series:
+        out = small.get_column(name).new_from_index(common, len(rows))
+        return out.scatter(at, values.get_column(name))
+
+    with ThreadPoolExecutor(2, thread_name_prefix="compliance_nb-gather") as pool:
+        return pl.DataFrame(list(pool.map(column, small.columns)))
 
 
 def _pandas_taken(small: pl.DataFrame, rows: pl.Series) -> dict[str, Any]:
