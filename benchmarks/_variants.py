@@ -251,7 +251,7 @@ def _instrument(rec: Recorder) -> None:
         except ImportError:
             continue
         owner_name, _, name = attribute.rpartition(".")
-        owner = getattr(module, owner_name) if owner_name else module
+        owner = getattr(module, owner_name, None) if owner_name else module
         original = getattr(owner, name, None)
         if original is None:
             continue
