@@ -174,6 +174,7 @@ class ResultsParser:
         self.path = path
         self.compact = compact
         self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="compliance_nb-read")
+        self._pending: deque[Future[pl.DataFrame]] = deque()  # blocks handed to threads
         self.restart()
 
     def restart(self) -> None:
@@ -181,7 +182,7 @@ class ResultsParser:
         self._cancel()
         self._held: list[bytes] = []  # fed, not yet a whole block
         self._held_size = 0
-        self._pending: deque[Future[pl.DataFrame]] = deque()
+        self._pending.clear()
         self._parts: list[pl.DataFrame] = []
         self._lines = 0  # lines in the blocks handed out so far
 
@@ -241,9 +242,9 @@ class ResultsParser:
             self._parts.append(parsed)
 
     def _cancel(self) -> None:
-        for future in getattr(self, "_pending", ()):
+        for future in self._pending:
             future.cancel()
-        for future in getattr(self, "_pending", ()):
+        for future in self._pending:
             if not future.cancelled():
                 future.exception()  # wait for it; its error no longer matters
 

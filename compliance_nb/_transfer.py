@@ -204,22 +204,14 @@ def _without_auth(headers: dict[str, str]) -> dict[str, Any]:
     return {**headers, "Authorization": None}
 
 
-class _Growing(io.RawIOBase):
-    """A file another thread is still writing, to ``size`` bytes: each read waits until
-    the bytes it returns are written (``wait_for``), so an upload can follow the writer."""
+class _FileView(io.RawIOBase):
+    """A view of a binary file: reads, seeks and tells go to it; closing closes it."""
 
-    def __init__(self, f: IO[bytes], size: int, wait_for: Callable[[int], None]) -> None:
+    def __init__(self, f: IO[bytes]) -> None:
         self._f = f
-        self._size = size
-        self._wait_for = wait_for
 
     def read(self, n: int | None = -1) -> bytes:
-        at = self._f.tell()
-        end = self._size if n is None or n < 0 else min(self._size, at + n)
-        if end <= at:
-            return b""
-        self._wait_for(end)
-        return self._f.read(end - at)
+        return self._f.read(-1 if n is None else n)
 
     def readable(self) -> bool:
         return True
@@ -235,26 +227,29 @@ class _Growing(io.RawIOBase):
         super().close()
 
 
-class _NoClose(io.RawIOBase):
+class _NoClose(_FileView):
     """A view of the caller's file object that does not close it."""
-
-    def __init__(self, f: IO[bytes]) -> None:
-        self._f = f
-
-    def read(self, n: int = -1) -> bytes:
-        return self._f.read(n)
-
-    def readable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        return self._f.seek(pos, whence)
-
-    def tell(self) -> int:
-        return self._f.tell()
 
     def close(self) -> None:  # the caller owns the file
         pass
+
+
+class _Growing(_FileView):
+    """A file another thread is still writing, to ``size`` bytes: each read waits until
+    the bytes it returns are written (``wait_for``), so an upload can follow the writer."""
+
+    def __init__(self, f: IO[bytes], size: int, wait_for: Callable[[int], None]) -> None:
+        super().__init__(f)
+        self._size = size
+        self._wait_for = wait_for
+
+    def read(self, n: int | None = -1) -> bytes:
+        at = self._f.tell()
+        end = self._size if n is None or n < 0 else min(self._size, at + n)
+        if end <= at:
+            return b""
+        self._wait_for(end)
+        return self._f.read(end - at)
 
 
 class _IDValidator:

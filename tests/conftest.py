@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -30,3 +31,19 @@ def sandbox() -> Iterator[object]:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"compliance_nb tests; chromium: {os.path.exists('/usr/bin/chromium')}"
+
+
+@pytest.fixture
+def parts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every ``_Part`` the job engine makes during the test (to look at its folder)."""
+    from compliance_nb import _engine
+
+    made: list[Any] = []
+    original = _engine._Part.__init__
+
+    def init(self: Any, *args: Any, **kw: Any) -> None:
+        original(self, *args, **kw)
+        made.append(self)
+
+    monkeypatch.setattr(_engine._Part, "__init__", init)
+    return made

@@ -21,20 +21,6 @@ from compliance_nb._ledger import Ledger
 IDS = pl.Series([1_800_000_000_000_000_001 + 104_729 * i for i in range(200)], dtype=pl.UInt64)
 
 
-@pytest.fixture
-def parts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every ``_Part`` the engine makes during the test."""
-    made: list[Any] = []
-    original = engine._Part.__init__
-
-    def init(self: Any, *args: Any, **kw: Any) -> None:
-        original(self, *args, **kw)
-        made.append(self)
-
-    monkeypatch.setattr(engine._Part, "__init__", init)
-    return made
-
-
 def test_the_temporary_folder_is_gone_when_the_run_returns(
     sandbox: Any, tmp_path: Path, parts: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -107,21 +107,17 @@ def test_the_upload_starts_before_the_file_is_written(
 
 @pytest.mark.parametrize("resumable_threshold", [0, 64 * 1024 * 1024])
 def test_a_writer_that_fails_mid_file_stops_the_upload_with_its_own_error(
-    sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resumable_threshold: int
+    sandbox: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parts: list[Any],
+    resumable_threshold: int,
 ) -> None:
-    made: list[Any] = []
-    original_init = engine._Part.__init__
-
-    def init(self: Any, *args: Any, **kw: Any) -> None:
-        original_init(self, *args, **kw)
-        made.append(self)
-
     def failing(ids: pl.Series, path: Path, on_written: Any = None) -> int:
         path.write_bytes(b"1800000000000000001\n" * 1000)
         on_written(20_000)
         raise OSError(28, "No space left on device (simulated)")
 
-    monkeypatch.setattr(engine._Part, "__init__", init)
     monkeypatch.setattr(engine, "write_id_file", failing)
     started = time.monotonic()
     with pytest.raises(OSError, match="No space left on device"):
@@ -133,5 +129,5 @@ def test_a_writer_that_fails_mid_file_stops_the_upload_with_its_own_error(
             resumable_threshold=resumable_threshold,
         )
     assert time.monotonic() - started < 30  # no retries of a write that failed
-    (part,) = made
+    (part,) = parts
     assert not part.workdir.exists()
