@@ -122,35 +122,49 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     row's status needs, worked out once per result rather than once per input row:
     ``__hit`` (True), ``__geo`` (a geo scrub), ``__label`` (the status the result gives
     when it decides: the reason, ``geo_scrubbed``, or ``user_<reason>``), ``__compliant``
-    (False) and ``__present`` (True). Text is Categorical, timestamps UTC."""
-    if results.schema["id"].is_integer():  # the engine's results: IDs as numbers
+    (False) and ``__present`` (True). Text is Categorical, timestamps UTC; the labels
+    are made from the reasons' categories, never as text per result."""
+    integer_ids = results.schema["id"].is_integer()
+    if integer_ids:  # the engine's results: IDs as numbers
         number = pl.col("id").cast(pl.UInt64, strict=False)
     else:
         key = pl.col("id").cast(pl.String)
         number = key.cast(pl.UInt64, strict=False)
         if results.select(number.null_count() > pl.col("id").null_count()).item():
             number = key.str.strip_chars().cast(pl.UInt64, strict=False)  # stray blanks
-    reason = pl.col("reason").cast(pl.String)
+    reason = pl.col("reason").cast(pl.Categorical)
     geo = reason.is_in(_GEO_REASONS).fill_null(False)
-    removal = (pl.lit("user_") + reason.fill_null("unknown")) if user else _label(reason)
+    if user:
+        seen = results.get_column("reason").drop_nulls().unique().cast(pl.String).to_list()
+        removal = reason.replace_strict(
+            seen, ["user_" + r for r in seen], default=None, return_dtype=pl.Categorical
+        ).fill_null(_category("user_unknown"))
+    else:
+        removal = reason.fill_null(_category("unknown"))
     out = results.select(
         number.alias("__key"),
         pl.col("action").cast(pl.Categorical),
-        pl.col("reason").cast(pl.Categorical),
+        reason,
         pl.col("created_at").cast(_UTC),
         pl.col("redacted_at").cast(_UTC),
         pl.lit(True).alias("__hit"),
         geo.alias("__geo"),
-        pl.when(geo).then(pl.lit("geo_scrubbed")).otherwise(removal).alias("__label"),
+        pl.when(geo).then(_category("geo_scrubbed")).otherwise(removal).alias("__label"),
         pl.lit(False).alias("__compliant"),
         pl.lit(True).alias("__present"),
     )
     if out.get_column("__key").null_count():  # not from the engine: a copy without them
         out = out.drop_nulls("__key")
-    # IDs that differ only in their text ("07", "7") give one key twice: rare
-    if len(repeated_values(out.get_column("__key").to_numpy())):
+    # collapsed by number, integer IDs give each key once; text IDs that differ only in
+    # their text ("07", "7") give one key twice: rare
+    if not integer_ids and len(repeated_values(out.get_column("__key").to_numpy())):
         out = out.unique("__key", keep="first", maintain_order=True)
-    return out.with_columns(pl.col("__label").cast(pl.Categorical))
+    return out
+
+
+def _category(text: str) -> pl.Expr:
+    """``text`` as a Categorical literal (a label, without a String column per row)."""
+    return pl.lit(text, dtype=pl.Categorical)
 
 
 def _with_sentinels(right: pl.DataFrame) -> pl.DataFrame:
@@ -223,15 +237,6 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
     if flags:
         wanted += ["__hit", "__geo", "__present"]
     return _Lookup(table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted), rows)
-
-
-def _label(reason: pl.Expr) -> pl.Expr:
-    """A reason -> its status label (geo scrubs -> ``geo_scrubbed``; unknown -> itself)."""
-    return (
-        pl.when(reason.is_in(_GEO_REASONS))
-        .then(pl.lit("geo_scrubbed"))
-        .otherwise(reason.fill_null("unknown"))
-    )
 
 
 def _status_columns(

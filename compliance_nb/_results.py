@@ -433,28 +433,23 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
         ranked.sort(["__severity", "redacted_at", "__row"], nulls_last=True)
         .group_by("__id", maintain_order=True)
         .first()
+        .select("__id", pl.col("__row").alias("__best"))
     )
     multi = (
-        best.join(first_seen, on="__id")
-        .select(
-            "action",
-            "reason",
-            pl.col("__created").alias("created_at"),
-            "redacted_at",
-            pl.col("__first").cast(pl.Int64),
-        )
-        .sort("__first")
+        best.join(first_seen, on="__id").select("__best", "__first", "__created").sort("__first")
     )
     del ranked, best, first_seen
-    # one row per ID, in first-seen order: every line of an ID seen once, and the first
-    # line of a repeated one, which then takes the chosen values (one copy of the lines;
-    # the repeated IDs are few)
+    # one row per ID, in first-seen order: every line of an ID seen once, and at the
+    # place of a repeated ID's first line its chosen line, taken in one gather; then
+    # that ID's earliest created_at (the repeated IDs are few)
     keep = ~repeated.to_numpy()
     first = multi.get_column("__first").to_numpy()
     keep[first] = True
-    out = df.filter(pl.Series(keep)).select(_KEEP_TYPES)
-    at = pl.Series((np.cumsum(keep, dtype=np.int64) - 1)[first])
-    chosen = multi.select(_KEEP_TYPES[1:])
-    return out.with_columns(
-        out.get_column(c).scatter(at, chosen.get_column(c)) for c in chosen.columns
-    )
+    take = np.flatnonzero(keep)
+    at = np.searchsorted(take, first)
+    take[at] = multi.get_column("__best").to_numpy()
+    rows = pl.Series(take)
+    columns = {c: df.get_column(c).gather(rows) for c in RESULTS_SCHEMA}
+    # a Series of its own from the gather: changed in place
+    columns["created_at"].scatter(pl.Series(at), multi.get_column("__created"))
+    return pl.DataFrame(list(columns.values())).select(_KEEP_TYPES)

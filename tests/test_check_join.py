@@ -188,3 +188,44 @@ def test_two_result_ids_with_one_number_give_one_row_per_input_row():
     assert out.height == 2
     assert out["compliance_reason"].cast(pl.String).to_list() == ["deleted", None]
     assert out["compliance_status"].cast(pl.String).to_list() == ["deleted", "available"]
+
+
+def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
+    """The labels are made from the reasons' categories: each kind of reason gets its
+    label, for the Tweets lookup and (with a ``user_`` prefix) for the users lookup."""
+    from compliance_nb._check import _lookup
+
+    reasons = ["deleted", "weird_new", None, "scrub_geo", "geo_scrubbed"]
+    results = pl.DataFrame(
+        {
+            "id": pl.Series(range(1, 6), dtype=pl.UInt64),
+            "action": ["delete"] * 5,
+            "reason": reasons,
+            "created_at": pl.Series([None] * 5, dtype=pl.Datetime("us", "UTC")),
+            "redacted_at": pl.Series([None] * 5, dtype=pl.Datetime("us", "UTC")),
+        }
+    )
+    keys = pl.Series([5, 4, 3, 2, 1, 6, None], dtype=pl.UInt64)  # 6: no result; None: no ID
+    tweets = _lookup(keys, results, "m_", flags=False).gather()
+    assert tweets["m_label"].cast(pl.String).to_list() == [
+        "geo_scrubbed",
+        "geo_scrubbed",
+        "unknown",
+        "weird_new",
+        "deleted",
+        "available",
+        None,
+    ]
+    assert tweets["m_label"].dtype == pl.Categorical
+    users = _lookup(keys, results, "u_", flags=True).gather()
+    assert users["u_label"].cast(pl.String).to_list() == [
+        "geo_scrubbed",
+        "geo_scrubbed",
+        "user_unknown",
+        "user_weird_new",
+        "user_deleted",
+        "available",
+        None,
+    ]
+    assert users["u_geo"].to_list() == [True, True, False, False, False, False, False]
+    assert users["u_compliant"].to_list() == [False] * 5 + [True, None]

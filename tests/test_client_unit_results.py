@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
 
 import polars as pl
@@ -171,3 +172,50 @@ def test_a_missing_reason_ranks_as_unknown():
     assert collapse_results(frame(rows))["reason"].to_list() == [None]
     rows = [("1", "delete", "bounced", None, dt(3)), ("1", "delete", None, None, dt(2))]
     assert collapse_results(frame(rows))["reason"].to_list() == ["bounced"]
+
+
+# the rule of docs/architecture.md, written out line by line as a reference
+_ORDER = ["deleted", "suspended", "deactivated", "protected", "bounced", None, "scrub_geo"]
+
+
+def _rank(reason: str | None) -> int:
+    reason = "scrub_geo" if reason == "geo_scrubbed" else reason
+    return _ORDER.index(reason) if reason in _ORDER else _ORDER.index(None)  # None: unknown
+
+
+def _collapse_by_hand(rows: list[tuple]) -> list[tuple]:
+    lines: dict[str, list[tuple[int, tuple]]] = {}
+    for i, row in enumerate(rows):
+        lines.setdefault(row[0], []).append((i, row))
+    out = []
+    for ident, group in lines.items():  # dicts keep first-seen order
+        _, best = min(
+            group,
+            key=lambda e: (_rank(e[1][2]), e[1][4] is None, e[1][4] or dt(1), e[0]),
+        )
+        created = [r[3] for _, r in group if r[3] is not None]
+        out.append((ident, best[1], best[2], min(created) if created else None, best[4]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_collapse_agrees_with_the_rule_applied_by_hand(seed: int) -> None:
+    rng = random.Random(seed)
+    reasons = [*_ORDER, "geo_scrubbed", "weird"]
+    days = [None, *range(1, 28)]
+
+    def day() -> datetime | None:
+        d = rng.choice(days)
+        return None if d is None else dt(d)
+
+    rows = [
+        (
+            str(rng.randrange(1, 400)),  # about half the IDs have several lines
+            rng.choice(["delete", "other"]),  # the chosen line's action is kept
+            rng.choice(reasons),
+            day(),
+            day(),
+        )
+        for _ in range(600)
+    ]
+    assert collapse_results(frame(rows)).rows() == _collapse_by_hand(rows)
