@@ -239,7 +239,7 @@ def _pandas_taken(small: pl.DataFrame, rows: pl.Series) -> dict[str, Any]:
         if dtype == pl.Boolean:
             column = column.astype("boolean")
         elif dtype == pl.Categorical and seen is not None:  # no category nobody has
-            present = set(seen.get_column(name).drop_nulls().cast(pl.String).unique())
+            present = set(seen.get_column(name).drop_nulls().unique().cast(pl.String))
             column = column.cat.set_categories([c for c in column.cat.categories if c in present])
         taken[name] = column.array.take(index)
     return taken
