@@ -262,14 +262,45 @@ def filter_rows(frame: nw.DataFrame[Any], keep: pl.Series) -> nw.DataFrame[Any]:
 def null_where(
     frame: nw.DataFrame[Any], columns: Iterable[str], mask: pl.Series
 ) -> nw.DataFrame[Any]:
-    """Set ``columns`` to null in the rows where ``mask`` is True; other values untouched."""
+    """Set ``columns`` to null in the rows where ``mask`` is True; other values untouched.
+
+    The null is the column's own: ``None`` in a pandas ``object`` column (as its other
+    missing values usually are, so that ``value is None`` still finds them), NaN, NaT or
+    NA by dtype in other pandas columns, null elsewhere.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"place": ["a", {"x": 1}], "lat": [1.5, 2.5]})
+    >>> out = null_where(as_frame(df), ["place", "lat"], pl.Series([True, False])).to_native()
+    >>> out["place"].tolist(), out["lat"].tolist()
+    ([None, {'x': 1}], [nan, 2.5])
+    """
     columns = list(columns)
     if not columns or not bool(mask.any()):
         return frame
     tmp = unused_name(frame, "__compliance_nb_mask")
     marked = add_columns(frame, pl.DataFrame({tmp: mask.fill_null(False)}))
     out = marked.with_columns(*[nw.when(~nw.col(tmp)).then(nw.col(c)).alias(c) for c in columns])
-    return out.drop(tmp)
+    return _none_in_object_columns(frame, out.drop(tmp), columns, mask)
+
+
+def _none_in_object_columns(
+    before: nw.DataFrame[Any], after: nw.DataFrame[Any], columns: list[str], mask: pl.Series
+) -> nw.DataFrame[Any]:
+    """pandas ``object`` columns of ``after`` (:func:`null_where`'s result, same rows and
+    index as ``before``) with ``None`` where ``mask`` is True instead of the NaN the
+    expression wrote. ``before`` (the caller's frame) is not changed."""
+    native = before.to_native()
+    if not (type(native).__module__.startswith("pandas") and hasattr(native, "columns")):
+        return after
+    objects = [c for c in columns if native[c].dtype == object]
+    if not objects:
+        return after
+    out = after.to_native()  # a new frame, made by with_columns
+    keep = ~mask.fill_null(False).to_numpy()
+    for name in objects:
+        # a Series on the same index: kept as object (an array would be inferred as text)
+        out.isetitem(out.columns.get_loc(name), native[name].where(keep, None))
+    return nw.from_native(out, eager_only=True)
 
 
 def is_path(value: Any) -> bool:

@@ -175,3 +175,26 @@ def test_no_warning_when_the_geo_columns_exist(caplog):
     with caplog.at_level(logging.WARNING, logger="compliance_nb"):
         apply_compliance(plain("polars"), RESULTS, return_summary=True)
     assert not [r for r in caplog.records if "no geo columns" in r.getMessage()]
+
+
+def test_geo_scrub_writes_none_in_pandas_object_columns_and_keeps_the_rest():
+    """In a pandas ``object`` column (places as dicts, say) a scrubbed value becomes None,
+    like the column's other missing values; other rows keep their very objects; numeric
+    columns get NaN; repeated index labels and the caller's frame are untouched."""
+    place = {"full_name": "Somewhere"}
+    df = pd.DataFrame(
+        {
+            "id": ["2", "4", "5", "6"],
+            "place": pd.Series([{"p": 2}, place, "p5", None], dtype=object),
+            "lat": [2.0, 4.0, 5.0, 6.0],
+        }
+    ).set_axis(["r", "r", "s", "s"])  # repeated labels
+    assert df["place"].iloc[3] is None
+    before = copy_of(df)
+    out = apply_compliance(df, RESULTS)  # 2: scrub_geo, 5: geo_scrubbed
+    assert out["place"].dtype == object
+    assert [v is None for v in out["place"]] == [True, False, True, True]
+    assert out["place"].iloc[1] is place
+    assert out["lat"].isna().tolist() == [True, False, True, False]
+    assert out.index.tolist() == ["r", "r", "s", "s"]
+    assert_same_frame(df, before)
