@@ -181,7 +181,7 @@ def add_gathered(
     if len(rows) != len(frame):
         raise AssertionError(f"row count changed: {len(frame)} rows in, {len(rows)} built")
     native = frame.to_native()
-    if type(native).__module__.startswith("pandas") and type(native).__name__ == "DataFrame":
+    if _is_pandas_frame(native):
         out = native.assign(**_pandas_taken(small, rows))  # a new frame; by position
         return nw.from_native(out, eager_only=True)
     return add_columns(frame, gather_rows(small, rows))
@@ -283,6 +283,11 @@ def null_where(
     return _none_in_object_columns(frame, out.drop(tmp), columns, mask)
 
 
+def _is_pandas_frame(native: Any) -> bool:
+    """True for a pandas ``DataFrame`` (not a Series, not another pandas-like library)."""
+    return type(native).__module__.startswith("pandas") and type(native).__name__ == "DataFrame"
+
+
 def _none_in_object_columns(
     before: nw.DataFrame[Any], after: nw.DataFrame[Any], columns: list[str], mask: pl.Series
 ) -> nw.DataFrame[Any]:
@@ -290,7 +295,7 @@ def _none_in_object_columns(
     index as ``before``) with ``None`` where ``mask`` is True instead of the NaN the
     expression wrote. ``before`` (the caller's frame) is not changed."""
     native = before.to_native()
-    if not (type(native).__module__.startswith("pandas") and hasattr(native, "columns")):
+    if not _is_pandas_frame(native):
         return after
     objects = [c for c in columns if native[c].dtype == object]
     if not objects:
