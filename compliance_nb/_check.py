@@ -24,7 +24,7 @@ Added columns and how ``prefix=`` names them (``p`` is the prefix, default
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ from ._frames import (
     as_frame,
     column_values,
     gather_rows,
+    is_pandas_frame,
     is_path,
     require_columns,
     to_polars,
@@ -54,6 +55,7 @@ from ._frames import (
 from ._ids import ParsedIds, check_kind, parse_ids, repeated_values, unique_ids
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
+from ._rowstate import NO_ID, NO_RESULT, RowResults
 from ._timestamps import TIMESTAMP_FORMAT
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ _GEO_REASONS = ("scrub_geo", "geo_scrubbed")
 AVAILABLE = "available"
 _UTC = pl.Datetime("us", "UTC")
 _RESULT_FIELDS = ("action", "reason", "created_at", "redacted_at")
+_STAMPS = ("created_at", "redacted_at")
 
 
 @dataclass(frozen=True)
@@ -211,14 +214,23 @@ def _row_numbers(keys: pl.Series, right_keys: pl.Series) -> pl.Series:
 @dataclass
 class _Lookup:
     """The added columns of one lookup, not yet one per row: ``table`` (one row per
-    result plus the two of :func:`_with_sentinels`) and ``rows`` (for each input row,
-    its row of ``table``). :meth:`gather` makes them one per row."""
+    result, or per action and reason, plus the two of :func:`_with_sentinels`) and
+    ``rows`` (for each input row, its row of ``table``); ``stamps``: where the
+    timestamps come from when they are not in ``table`` (they are one per row there).
+    :meth:`gather` makes them all one per row, in the order of the lookup's fields."""
 
     table: pl.DataFrame
     rows: pl.Series
+    stamps: RowResults | None = None
+    tag: str = ""
 
     def gather(self) -> pl.DataFrame:
-        return gather_rows(self.table, self.rows)
+        out = gather_rows(self.table, self.rows)
+        if self.stamps is None:
+            return out
+        per_row = self.stamps.timestamps().select(pl.all().name.prefix(self.tag))
+        order = [*self.table.columns[:2], *per_row.columns, *self.table.columns[2:]]
+        return out.hstack(per_row.get_columns()).select(order)
 
 
 def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> _Lookup:
@@ -237,6 +249,34 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
     if flags:
         wanted += ["__hit", "__geo", "__present"]
     return _Lookup(table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted), rows)
+
+
+def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
+    """:func:`_lookup` for results already joined per row (:class:`RowResults`): the
+    table holds one row per (action, reason) pair, the timestamps come per row."""
+    state.drop_index()  # every result is in
+    pairs = state.pairs()
+    stand_in = pairs.select(
+        pl.int_range(pairs.height, dtype=pl.UInt64).alias("id"),
+        "action",
+        "reason",
+        pl.lit(None, dtype=_UTC).alias("created_at"),
+        pl.lit(None, dtype=_UTC).alias("redacted_at"),
+    )
+    table = _with_sentinels(_keyed(stand_in, user=tag == "u_").drop("__key"))
+    to_row = np.empty(pairs.height + 2, dtype=np.uint32)  # code -> row of table
+    to_row[NO_RESULT], to_row[NO_ID] = pairs.height, pairs.height + 1
+    to_row[2:] = np.arange(pairs.height, dtype=np.uint32)
+    rows = pl.Series("__row", to_row[state.codes()])
+    wanted = ["action", "reason", "__label", "__compliant"]
+    if flags:
+        wanted += ["__hit", "__geo", "__present"]
+    return _Lookup(
+        table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted),
+        rows,
+        stamps=state,
+        tag=tag,
+    )
 
 
 def _status_columns(
@@ -282,10 +322,22 @@ def _attach(
 ) -> nw.DataFrame[Any]:
     """``frame`` with the added columns, from the lookups of its IDs (and user IDs).
     Without a users lookup the Tweet lookup's table holds the answer for each of its
-    rows, taken once per input row; with one, both are gathered and combined."""
-    if user is None:
+    rows (but the timestamps, when they come per row), taken once per input row; with
+    one, both are gathered and combined."""
+    if user is not None:
+        return add_columns(frame, _status_columns(main.gather(), user.gather(), names))
+    if main.stamps is None:
         return add_gathered(frame, _status_columns(main.table, None, names), main.rows)
-    return add_columns(frame, _status_columns(main.gather(), user.gather(), names))
+    # the timestamps are per row already; the other columns are taken from the table
+    stamped = [names.main[f] for f in _STAMPS]
+    small = main.table.with_columns(pl.lit(None, dtype=_UTC).alias(f"m_{f}") for f in _STAMPS)
+    small = _status_columns(small, None, names).drop(stamped)
+    per_row: pl.DataFrame | dict[str, Any]
+    if is_pandas_frame(frame.to_native()):  # made pandas from the arrays directly
+        per_row = dict(zip(stamped, main.stamps.pandas_timestamps(), strict=True))
+    else:
+        per_row = main.stamps.timestamps().rename(dict(zip(_STAMPS, stamped, strict=True)))
+    return add_gathered(frame, small, main.rows, per_row=per_row, order=names.added(False))
 
 
 # -- the join on a lazy frame (inside its engine) -------------------------------------------
@@ -605,7 +657,7 @@ def check_compliance(
         raise InputError(f"name={name!r}: a job name is text of at most 64 characters.")
     validate_options(max_ids_per_job, resumable_threshold, max_age)
     label = "Tweet ID" if kind == "tweets" else "user ID"
-    parsed = user_parsed = None
+    states: dict[str, RowResults] = {}
     if lazy:  # distinct IDs only, computed by the frame's engine and streamed here
         ids_by_kind = {kind: unique_lazy_ids(frame, id_column, errors=errors, kind_label=label).ids}
         if user_id_column:
@@ -613,12 +665,17 @@ def check_compliance(
                 frame, user_id_column, errors=errors, kind_label="user ID"
             ).ids
     else:
-        parsed = _parse_column(frame, id_column, errors, label)
+        # the distinct IDs go to the jobs; where each one's rows are is worked out in a
+        # thread meanwhile, so that result lines are joined on as they are read
+        ids_by_kind = {}
+        columns = {kind: (id_column, label)}
         if user_id_column:
-            user_parsed = _parse_column(frame, user_id_column, errors, "user ID")
-        ids_by_kind = {kind: unique_ids(parsed.ids)}
-        if user_parsed is not None:
-            ids_by_kind["users"] = unique_ids(user_parsed.ids)
+            columns["users"] = (user_id_column, "user ID")
+        for k, (column, what) in columns.items():
+            keys = _parse_column(frame, column, errors, what).ids.cast(pl.UInt64)
+            ids_by_kind[k] = unique_ids(keys)
+            states[k] = RowResults(keys, distinct=ids_by_kind[k])  # not the keys: 4 B a row
+            del keys
     ids_by_kind = {k: v for k, v in ids_by_kind.items() if len(v)}
 
     # ---- run the jobs
@@ -633,13 +690,14 @@ def check_compliance(
         resumable_threshold=resumable_threshold,
         ledger_path=ledger_path,
         cancel=cancel,
+        sinks=states,
     )
     del ids_by_kind  # the distinct IDs (8 bytes each) are not needed for the join
 
     # ---- join back
     empty = pl.DataFrame(schema=RESULTS_SCHEMA)
     main_results = engine[kind].results if kind in engine else empty
-    if parsed is None:  # lazy: joined inside the engine, still lazy
+    if lazy:  # joined inside the engine, still lazy
         lazy_out = build_lazy(
             frame,
             id_column,
@@ -650,16 +708,9 @@ def check_compliance(
         ).to_native()
         _remember(lazy_out, engine, used_client, id_column, user_id_column, prefix)
         return lazy_out
-    # the lookups keep what the join needs (a row number per row, a small table); the
-    # per-row IDs (8 bytes a row) and the engine's results go before the columns are built
-    results = {k: r.results for k, r in engine.items()}
-    engine = {k: replace(r, results=r.results.clear()) for k, r in engine.items()}
-    del main_results
-    main = _lookup(parsed.ids, results.pop(kind, empty), "m_", flags=with_user)
-    user = None
-    if user_parsed is not None:
-        user = _lookup(user_parsed.ids, results.pop("users", empty), "u_", flags=True)
-    del parsed, user_parsed, results
+    # the results were joined on per row as they were read (see _rowstate)
+    main = _state_lookup(states.pop(kind), "m_", flags=with_user)
+    user = _state_lookup(states.pop("users"), "u_", flags=True) if with_user else None
     native = _attach(frame, main, user, names).to_native()
     _remember(native, engine, used_client, id_column, user_id_column, prefix)
     return native
@@ -677,9 +728,11 @@ def _run_engine(
     resumable_threshold: int,
     ledger_path: Any,
     cancel: CancelToken | None,
+    sinks: Mapping[str, RowResults] | None = None,
 ) -> tuple[dict[str, EngineResult], Any]:
     """Run the jobs for the distinct IDs of each kind (none: nothing is sent and no token
-    is needed); return the engine results and the client used."""
+    is needed); return the engine results and the client used. ``sinks``: where each
+    kind's result lines go as they are read (see :func:`run_kinds`)."""
     engine: dict[str, EngineResult] = {}
     used_client = client
     if not ids_by_kind:
@@ -709,6 +762,7 @@ def _run_engine(
             resumable_threshold=resumable_threshold,
             ledger=ledger,
             cancel=cancel,
+            sinks=sinks,
         )
         for k, res in engine.items():
             emit(

@@ -64,6 +64,7 @@ from ._ids import check_kind, fingerprint, normalise_base_url, unique_ids, write
 from ._ledger import Ledger, LedgerRecord
 from ._models import Job
 from ._results import RESULTS_SCHEMA, ResultsParser, collapse_results
+from ._rowstate import RowResults
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -105,16 +106,21 @@ class EngineResult:
             recorded: their ``Job`` has the ledger's ID, kind, status and timestamps).
         from_cache: True when every part came from stored results (no request made).
         n_checked: how many distinct IDs were checked.
+        summary: the counts, when the results went to a ``sink`` (``results`` is then
+            empty).
     """
 
     results: pl.DataFrame
     jobs: list[Job] = field(default_factory=list)
     from_cache: bool = False
     n_checked: int = 0
+    summary: dict[str, int] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
         """``checked``, ``available`` (no result line) and one entry per reason."""
+        if self.summary is not None:
+            return dict(self.summary)
         return summarise(self.results, self.n_checked)
 
 
@@ -250,8 +256,11 @@ class _Part:
         progress: ProgressCallback | None,
         cancel: CancelToken | None,
         resumable_threshold: int,
+        sink: RowResults | None = None,
     ) -> None:
         self.ids = ids
+        self.sink = sink
+        self.fed_sink = False  # the results went to the sink as they were read
         self.kind = kind
         self.client = client
         self.ledger = ledger
@@ -468,6 +477,8 @@ class _Part:
         return job
 
     def finish(self, job: Job) -> tuple[Job, pl.DataFrame]:
+        if self.sink is not None:
+            self.sink.begin()  # its index is built while the job runs
         if job.status != "complete":
             try:
                 job = self.client.wait(job, on_update=self._forward, cancel=self.cancel)
@@ -478,11 +489,20 @@ class _Part:
             self.ledger.update_status(job.id, "complete")  # results not stored yet
         # parsed while it downloads: IDs as numbers, reasons as categories
         dest = self.workdir / f"{job.id}.json"
-        with ResultsParser(dest, compact=True) as parser:
+        sink = self.sink
+        with ResultsParser(
+            dest,
+            compact=True,
+            on_block=sink.fold if sink is not None else None,
+            prepare=sink.prepare if sink is not None else None,
+        ) as parser:
             self.client.download(
                 job, dest=dest, progress=self._forward, cancel=self.cancel, sink=parser
             )
             results = parser.finish()
+        if self.sink is not None:  # the ledger gets this part's collapsed results
+            self.fed_sink = True
+            results = self.sink.results(self.ids)
         # the ledger's Parquet copy is written in the worker while the caller collapses
         # the results; settle() waits for it (and raises its error) before the part ends
         self._in_background(self.ledger.store_results, job.id, results)
@@ -571,6 +591,7 @@ def run_compliance_ids(
     resumable_threshold: int = DEFAULT_RESUMABLE_THRESHOLD,
     ledger: Ledger | None = None,
     cancel: CancelToken | None = None,
+    sink: RowResults | None = None,
 ) -> EngineResult:
     """Check a set of IDs of one kind; return the collapsed results.
 
@@ -588,6 +609,9 @@ def run_compliance_ids(
         resumable_threshold: upload files larger than this many bytes use resumable upload.
         ledger: the :class:`~compliance_nb._ledger.Ledger`; default the one in the cache dir.
         cancel: a :class:`~compliance_nb.CancelToken` to stop waiting.
+        sink: a :class:`~compliance_nb._rowstate.RowResults` whose index holds these IDs:
+            the result lines go to it as they are read (downloaded or stored), and are
+            not held; ``results`` is then empty and ``summary`` holds the counts.
 
     Returns:
         :class:`EngineResult` (``results.id`` is UInt64).
@@ -607,6 +631,7 @@ def run_compliance_ids(
     parts = -(-len(ids) // max_ids_per_job)
     jobs: list[Job] = []
     frames: list[pl.DataFrame] = []
+    summary: dict[str, int] = {}  # with a sink: the parts' counts added up
     all_cached = True
     for i in range(parts):
         if cancel is not None:
@@ -623,6 +648,7 @@ def run_compliance_ids(
             progress=progress,
             cancel=cancel,
             resumable_threshold=resumable_threshold,
+            sink=sink,
         )
         try:
             job, results, from_cache = runner.run(cache=cache, max_age=age)
@@ -639,10 +665,16 @@ def run_compliance_ids(
         # parts hold disjoint IDs, so each collapses on its own: only one part's raw lines
         # are in memory at a time
         try:
-            collapsed = collapse_results(results.select(list(RESULTS_SCHEMA)))
-            # IDs as numbers (the compact parser's already are; results stored by an
-            # earlier version in the ledger hold them as checked decimal text)
-            frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
+            if sink is not None:  # results: this part's collapsed results
+                if not runner.fed_sink:  # stored results, not yet fed
+                    results = collapse_results(results.select(list(RESULTS_SCHEMA)))
+                    _feed(sink, results)
+                summary = _added(summary, summarise(results, len(chunk)))
+            else:
+                collapsed = collapse_results(results.select(list(RESULTS_SCHEMA)))
+                # IDs as numbers (the compact parser's already are; results stored by an
+                # earlier version in the ledger hold them as checked decimal text)
+                frames.append(collapsed.with_columns(pl.col("id").cast(pl.UInt64)))
         except BaseException:
             with contextlib.suppress(Exception):  # the first error is the one to report
                 runner.settle()
@@ -650,8 +682,32 @@ def run_compliance_ids(
         runner.settle()
         del results
         all_cached = all_cached and from_cache
+    if sink is not None:
+        return EngineResult(
+            results=_empty_results(),
+            jobs=jobs,
+            from_cache=all_cached,
+            n_checked=len(ids),
+            summary=summary,
+        )
     collapsed = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
     return EngineResult(results=collapsed, jobs=jobs, from_cache=all_cached, n_checked=len(ids))
+
+
+def _added(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    """Two parts' counts added up (most frequent reason first, like one part's)."""
+    total = dict(counts)
+    for key, n in more.items():
+        total[key] = total.get(key, 0) + n
+    fixed = {k: total.pop(k) for k in ("checked", "available") if k in total}
+    return fixed | dict(sorted(total.items(), key=lambda kv: -kv[1]))
+
+
+def _feed(sink: RowResults, results: pl.DataFrame, lines: int = 1 << 18) -> None:
+    """Hand stored results to ``sink`` in slices (IDs as numbers)."""
+    results = results.with_columns(pl.col("id").cast(pl.UInt64))
+    for start in range(0, results.height, lines):
+        sink.add(results.slice(start, lines))
 
 
 class _LinkedCancel(CancelToken):
@@ -684,19 +740,23 @@ def run_kinds(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    sinks: Mapping[str, RowResults] | None = None,
     **kwargs: Any,
 ) -> dict[str, EngineResult]:
     """:func:`run_compliance_ids` for several kinds at the same time (one thread each).
 
-    Takes the same keyword arguments. If one kind fails, the others are cancelled (their
-    jobs go on at the API and stay in the ledger to reattach) and the first error is
-    raised here.
+    Takes the same keyword arguments, and ``sinks``: a ``sink`` per kind. If one kind
+    fails, the others are cancelled (their jobs go on at the API and stay in the ledger
+    to reattach) and the first error is raised here.
     """
     for kind in ids_by_kind:
         check_kind(kind)
+    sinks = sinks or {}
     if len(ids_by_kind) <= 1:
         return {
-            kind: run_compliance_ids(ids, kind, progress=progress, cancel=cancel, **kwargs)
+            kind: run_compliance_ids(
+                ids, kind, progress=progress, cancel=cancel, sink=sinks.get(kind), **kwargs
+            )
             for kind, ids in ids_by_kind.items()
         }
     lock = threading.Lock()
@@ -715,6 +775,7 @@ def run_kinds(
                 kind,
                 progress=safe_progress if progress else None,
                 cancel=inner,
+                sink=sinks.get(kind),
                 **kwargs,
             )
         except BaseException as exc:

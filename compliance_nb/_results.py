@@ -22,6 +22,7 @@ import json
 import os
 import re
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -159,9 +160,13 @@ class ResultsParser:
 
     Whole lines are parsed in blocks of :data:`READ_BLOCK` bytes, two blocks at a time in
     threads (polars and numpy let go of the GIL), at most ``_READ_AHEAD`` blocks held as
-    text; the blocks' frames are joined in file order. ``path`` is the file the bytes are
-    (or will be) in, named in errors. Use it as a context manager so that its threads
-    stop on errors.
+    text; the blocks' frames are joined in file order. With ``on_block``, each block's
+    frame goes to it instead, in file order, on the thread that feeds (a download that
+    starts over hands its blocks over again), and :meth:`finish` returns no rows;
+    ``prepare`` is applied to each block's frame in the parsing thread first, and
+    ``on_block`` gets what it returns.
+    ``path`` is the file the bytes are (or will be) in, named in errors. Use it as a
+    context manager so that its threads stop on errors.
 
     >>> with ResultsParser("r.json") as parser:
     ...     parser.feed(b'{"id":"20","action":"delete","reason":"dele')
@@ -170,11 +175,20 @@ class ResultsParser:
     [('20', 'deleted')]
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, compact: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compact: bool = False,
+        on_block: Callable[[Any], None] | None = None,
+        prepare: Callable[[pl.DataFrame], Any] | None = None,
+    ) -> None:
         self.path = path
         self.compact = compact
+        self.on_block = on_block
+        self.prepare = prepare
         self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="compliance_nb-read")
-        self._pending: deque[Future[pl.DataFrame]] = deque()  # blocks handed to threads
+        self._pending: deque[Future[Any]] = deque()  # blocks handed to threads
         self.restart()
 
     def restart(self) -> None:
@@ -202,8 +216,8 @@ class ResultsParser:
                 self._submit(text[:cut] if cut < len(text) else text)
 
     def finish(self) -> pl.DataFrame:
-        """All rows, in file order. Raises :class:`ResultsFormatError` naming the first
-        bad line."""
+        """All rows, in file order (none with ``on_block``). Raises
+        :class:`ResultsFormatError` naming the first bad line."""
         if self._held_size:
             self._submit(b"".join(self._held))
             self._held, self._held_size = [], 0
@@ -232,13 +246,17 @@ class ResultsParser:
             self._collect_oldest()
         first_line = self._lines + 1
         self._lines += block.count(b"\n")
-        self._pending.append(
-            self._pool.submit(_parse_block, block, self.path, first_line, compact=self.compact)
-        )
+        self._pending.append(self._pool.submit(self._parse, block, first_line))
+
+    def _parse(self, block: bytes, first_line: int) -> Any:
+        parsed = _parse_block(block, self.path, first_line, compact=self.compact)
+        return parsed if self.prepare is None else self.prepare(parsed)
 
     def _collect_oldest(self) -> None:
         parsed = self._pending.popleft().result()  # a block's error: the first bad line
-        if parsed.height:
+        if self.on_block is not None:
+            self.on_block(parsed)
+        elif parsed.height:
             self._parts.append(parsed)
 
     def _cancel(self) -> None:

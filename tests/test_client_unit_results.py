@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 import polars as pl
 import pytest
+from _results_helpers import ORDER as _ORDER
+from _results_helpers import collapse_by_hand as _collapse_by_hand
 
 from compliance_nb import ResultsFormatError
 from compliance_nb._results import RESULTS_SCHEMA, collapse_results, read_results
@@ -175,29 +177,6 @@ def test_a_missing_reason_ranks_as_unknown():
 
 
 # the rule of docs/architecture.md, written out line by line as a reference
-_ORDER = ["deleted", "suspended", "deactivated", "protected", "bounced", None, "scrub_geo"]
-
-
-def _rank(reason: str | None) -> int:
-    reason = "scrub_geo" if reason == "geo_scrubbed" else reason
-    return _ORDER.index(reason) if reason in _ORDER else _ORDER.index(None)  # None: unknown
-
-
-def _collapse_by_hand(rows: list[tuple]) -> list[tuple]:
-    lines: dict[str, list[tuple[int, tuple]]] = {}
-    for i, row in enumerate(rows):
-        lines.setdefault(row[0], []).append((i, row))
-    out = []
-    for ident, group in lines.items():  # dicts keep first-seen order
-        _, best = min(
-            group,
-            key=lambda e: (_rank(e[1][2]), e[1][4] is None, e[1][4] or dt(1), e[0]),
-        )
-        created = [r[3] for _, r in group if r[3] is not None]
-        out.append((ident, best[1], best[2], min(created) if created else None, best[4]))
-    return out
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_collapse_agrees_with_the_rule_applied_by_hand(seed: int) -> None:
     rng = random.Random(seed)
