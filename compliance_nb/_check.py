@@ -47,7 +47,6 @@ from ._frames import (
     as_frame,
     column_values,
     gather_rows,
-    is_pandas_frame,
     is_path,
     require_columns,
     to_polars,
@@ -55,7 +54,7 @@ from ._frames import (
 from ._ids import ParsedIds, check_kind, parse_ids, repeated_values, unique_ids
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
-from ._rowstate import NO_ID, NO_RESULT, RowResults
+from ._rowstate import RowResults
 from ._timestamps import TIMESTAMP_FORMAT
 
 if TYPE_CHECKING:
@@ -68,7 +67,6 @@ _GEO_REASONS = ("scrub_geo", "geo_scrubbed")
 AVAILABLE = "available"
 _UTC = pl.Datetime("us", "UTC")
 _RESULT_FIELDS = ("action", "reason", "created_at", "redacted_at")
-_STAMPS = ("created_at", "redacted_at")
 
 
 @dataclass(frozen=True)
@@ -214,23 +212,14 @@ def _row_numbers(keys: pl.Series, right_keys: pl.Series) -> pl.Series:
 @dataclass
 class _Lookup:
     """The added columns of one lookup, not yet one per row: ``table`` (one row per
-    result, or per action and reason, plus the two of :func:`_with_sentinels`) and
-    ``rows`` (for each input row, its row of ``table``); ``stamps``: where the
-    timestamps come from when they are not in ``table`` (they are one per row there).
-    :meth:`gather` makes them all one per row, in the order of the lookup's fields."""
+    result plus the two of :func:`_with_sentinels`) and ``rows`` (for each input row,
+    its row of ``table``). :meth:`gather` makes them one per row."""
 
     table: pl.DataFrame
     rows: pl.Series
-    stamps: RowResults | None = None
-    tag: str = ""
 
     def gather(self) -> pl.DataFrame:
-        out = gather_rows(self.table, self.rows)
-        if self.stamps is None:
-            return out
-        per_row = self.stamps.timestamps().select(pl.all().name.prefix(self.tag))
-        order = [*self.table.columns[:2], *per_row.columns, *self.table.columns[2:]]
-        return out.hstack(per_row.get_columns()).select(order)
+        return gather_rows(self.table, self.rows)
 
 
 def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> _Lookup:
@@ -252,31 +241,21 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
 
 
 def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
-    """:func:`_lookup` for results already joined per row (:class:`RowResults`): the
-    table holds one row per (action, reason) pair, the timestamps come per row."""
+    """:func:`_lookup` for results already joined per ID (:class:`RowResults`): each
+    row's entry, with the result of each ID that has one."""
+    rows = pl.Series("__row", state.rows())  # entries, then the two of _with_sentinels
     state.drop_index()  # every result is in
-    pairs = state.pairs()
-    stand_in = pairs.select(
-        pl.int_range(pairs.height, dtype=pl.UInt64).alias("id"),
-        "action",
-        "reason",
-        pl.lit(None, dtype=_UTC).alias("created_at"),
-        pl.lit(None, dtype=_UTC).alias("redacted_at"),
+    entries = state.entries()
+    keyed = _keyed(
+        entries.with_columns(pl.int_range(entries.height, dtype=pl.UInt64).alias("id")),
+        user=tag == "u_",
     )
-    table = _with_sentinels(_keyed(stand_in, user=tag == "u_").drop("__key"))
-    to_row = np.empty(pairs.height + 2, dtype=np.uint32)  # code -> row of table
-    to_row[NO_RESULT], to_row[NO_ID] = pairs.height, pairs.height + 1
-    to_row[2:] = np.arange(pairs.height, dtype=np.uint32)
-    rows = pl.Series("__row", to_row[state.codes()])
-    wanted = ["action", "reason", "__label", "__compliant"]
+    table = _with_sentinels(keyed.drop("__key"))
+    del entries, keyed
+    wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
     if flags:
         wanted += ["__hit", "__geo", "__present"]
-    return _Lookup(
-        table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted),
-        rows,
-        stamps=state,
-        tag=tag,
-    )
+    return _Lookup(table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted), rows)
 
 
 def _status_columns(
@@ -322,22 +301,10 @@ def _attach(
 ) -> nw.DataFrame[Any]:
     """``frame`` with the added columns, from the lookups of its IDs (and user IDs).
     Without a users lookup the Tweet lookup's table holds the answer for each of its
-    rows (but the timestamps, when they come per row), taken once per input row; with
-    one, both are gathered and combined."""
-    if user is not None:
-        return add_columns(frame, _status_columns(main.gather(), user.gather(), names))
-    if main.stamps is None:
+    rows, taken once per input row; with one, both are gathered and combined."""
+    if user is None:
         return add_gathered(frame, _status_columns(main.table, None, names), main.rows)
-    # the timestamps are per row already; the other columns are taken from the table
-    stamped = [names.main[f] for f in _STAMPS]
-    small = main.table.with_columns(pl.lit(None, dtype=_UTC).alias(f"m_{f}") for f in _STAMPS)
-    small = _status_columns(small, None, names).drop(stamped)
-    per_row: pl.DataFrame | dict[str, Any]
-    if is_pandas_frame(frame.to_native()):  # made pandas from the arrays directly
-        per_row = dict(zip(stamped, main.stamps.pandas_timestamps(), strict=True))
-    else:
-        per_row = main.stamps.timestamps().rename(dict(zip(_STAMPS, stamped, strict=True)))
-    return add_gathered(frame, small, main.rows, per_row=per_row, order=names.added(False))
+    return add_columns(frame, _status_columns(main.gather(), user.gather(), names))
 
 
 # -- the join on a lazy frame (inside its engine) -------------------------------------------

@@ -24,7 +24,7 @@ Lazy frames (polars LazyFrame, DuckDB, Dask, PySpark) take another path, in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -162,17 +162,10 @@ def add_columns(frame: nw.DataFrame[Any], new: pl.DataFrame) -> nw.DataFrame[Any
 
 
 def add_gathered(
-    frame: nw.DataFrame[Any],
-    small: pl.DataFrame,
-    rows: pl.Series,
-    *,
-    per_row: pl.DataFrame | Mapping[str, Any] | None = None,
-    order: list[str] | None = None,
+    frame: nw.DataFrame[Any], small: pl.DataFrame, rows: pl.Series
 ) -> nw.DataFrame[Any]:
     """:func:`add_columns` for columns given as a small table and, for each row of
-    ``frame``, the row of ``small`` it takes (``rows``, in range); ``per_row``: more
-    columns, already one per row (a polars frame, or for a pandas ``DataFrame`` also
-    pandas arrays by name); ``order``: the order of all the columns added.
+    ``frame``, the row of ``small`` it takes (``rows``, in range).
 
     polars: one gather per column. A pandas ``DataFrame``: the small table becomes
     pandas first and each column is taken per row there (``ExtensionArray.take``: no
@@ -188,24 +181,10 @@ def add_gathered(
     if len(rows) != len(frame):
         raise AssertionError(f"row count changed: {len(frame)} rows in, {len(rows)} built")
     native = frame.to_native()
-    more = per_row.columns if isinstance(per_row, pl.DataFrame) else list(per_row or {})
-    order = order or [*small.columns, *more]
-    if is_pandas_frame(native):
-        taken = _pandas_taken(small, rows)
-        if isinstance(per_row, pl.DataFrame):
-            converted = per_row.to_pandas()
-            taken.update({name: converted[name].array for name in per_row.columns})
-            del converted
-        elif per_row is not None:
-            taken.update(per_row)
-        out = native.assign(**{name: taken[name] for name in order})  # a new frame
+    if _is_pandas_frame(native):
+        out = native.assign(**_pandas_taken(small, rows))  # a new frame; by position
         return nw.from_native(out, eager_only=True)
-    new = gather_rows(small, rows)
-    if per_row is not None:
-        if not isinstance(per_row, pl.DataFrame):
-            raise TypeError("per_row columns other than a polars frame are for pandas")
-        new = new.hstack(per_row.get_columns())
-    return add_columns(frame, new.select(order))
+    return add_columns(frame, gather_rows(small, rows))
 
 
 #: Rows from which :func:`gather_rows` looks for one row most of them take.
@@ -304,7 +283,7 @@ def null_where(
     return _none_in_object_columns(frame, out.drop(tmp), columns, mask)
 
 
-def is_pandas_frame(native: Any) -> bool:
+def _is_pandas_frame(native: Any) -> bool:
     """True for a pandas ``DataFrame`` (not a Series, not another pandas-like library)."""
     return type(native).__module__.startswith("pandas") and type(native).__name__ == "DataFrame"
 
@@ -316,7 +295,7 @@ def _none_in_object_columns(
     index as ``before``) with ``None`` where ``mask`` is True instead of the NaN the
     expression wrote. ``before`` (the caller's frame) is not changed."""
     native = before.to_native()
-    if not is_pandas_frame(native):
+    if not _is_pandas_frame(native):
         return after
     objects = [c for c in columns if native[c].dtype == object]
     if not objects:

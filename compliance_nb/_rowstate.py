@@ -1,12 +1,13 @@
-"""Results joined to the rows as they are read, in memory that does not grow with them.
+"""Results joined to the rows as they are read, in memory that grows with the number of
+IDs that have a result, not with the lines of the results file.
 
 :class:`RowIndex` sorts a frame's per-row IDs once: the distinct IDs (what the jobs check)
-and, for each, where its rows are. :class:`RowResults` keeps, for every row, the result
-chosen so far: a code for its action and reason (a few distinct pairs, kept once each)
-and its two timestamps. Each block of result lines read is folded in at once by the rule
-of :func:`compliance_nb._results.collapse_results`, and then let go, so the memory needed
-is fixed by the number of rows (about 26 bytes a row with the index), not by the number
-of result lines.
+and, for each, where its rows are. :class:`RowResults` keeps, for each ID with a result,
+the line chosen so far in a compact store (a code for its action and reason, a few
+distinct pairs kept once each, and its two timestamps: 18 bytes a result). Each block of
+result lines read is folded in at once by the rule of
+:func:`compliance_nb._results.collapse_results`, and then let go; at the end each row
+points at its ID's entry (:meth:`RowResults.rows`).
 
 >>> import polars as pl
 >>> keys = pl.Series([30, None, 10, 30], dtype=pl.UInt64)
@@ -17,10 +18,10 @@ of result lines.
 >>> state.add(pl.DataFrame({"id": [30, 30], "action": ["delete"] * 2,
 ...     "reason": ["scrub_geo", "deleted"], "created_at": [None, None],
 ...     "redacted_at": [None, None]}, schema=COMPACT_SCHEMA))
->>> state.pairs().rows()  # codes 2, 3, ...
-[('delete', 'scrub_geo'), ('delete', 'deleted')]
->>> state.codes().tolist()  # per row: 0 no result, 1 no ID
-[3, 1, 0, 3]
+>>> state.entries().select("action", "reason").rows()
+[('delete', 'deleted')]
+>>> state.rows().tolist()  # per row: its entry; 1 (entries): no result, 2: no ID
+[0, 2, 1, 0]
 >>> state.results().select("id", "reason").rows()
 [(30, 'deleted')]
 """
@@ -37,7 +38,7 @@ import polars as pl
 
 from ._results import _UNKNOWN_SEVERITY, REASON_SEVERITY
 
-__all__ = ["COMPACT_SCHEMA", "NO_ID", "NO_RESULT", "Folded", "RowIndex", "RowResults"]
+__all__ = ["COMPACT_SCHEMA", "Folded", "RowIndex", "RowResults"]
 
 _UTC = pl.Datetime("us", "UTC")
 
@@ -50,9 +51,6 @@ COMPACT_SCHEMA: dict[str, Any] = {
     "redacted_at": _UTC,
 }
 
-#: Codes of :meth:`RowResults.codes`: no result for the row's ID, and no ID in the row.
-#: The pairs of :meth:`RowResults.pairs` take the codes from 2 on.
-NO_RESULT, NO_ID = 0, 1
 
 _SLICE = 1 << 20  # keys compared at a time while indexing
 _LATEST = np.iinfo(np.int64).max  # a missing timestamp: later than any other
@@ -106,26 +104,15 @@ class RowIndex:
         """The distinct IDs, ascending, as a ``UInt64`` Series named ``id``."""
         return pl.Series("id", self._distinct, dtype=pl.UInt64)
 
-    def find(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For IDs (``uint64``, e.g. of result lines): the rows holding them; for each
-        of those rows the position in ``ids`` of the ID it holds, and that ID's place in
-        :meth:`ids`. IDs no row holds give nothing."""
+    def find(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For IDs (``uint64``, e.g. of result lines): the positions in ``ids`` of those
+        the frame has, and their places in :meth:`ids`."""
+        if not len(self._distinct):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         at = np.searchsorted(self._distinct, ids)
         at[at == len(self._distinct)] = 0  # past the end: not held (checked next)
-        held = self._distinct[at] == ids if len(self._distinct) else np.zeros(len(ids), bool)
-        lines = np.flatnonzero(held)
-        at = at[lines]
-        lo = self._starts[at].astype(np.int64)
-        count = self._starts[at + 1].astype(np.int64) - lo
-        if count.max(initial=0) <= 1:  # one row per ID: most data
-            return self._rows[lo], lines, at
-        lines, at = np.repeat(lines, count), np.repeat(at, count)
-        offset = np.arange(len(lines)) - np.repeat(np.cumsum(count) - count, count)
-        return self._rows[np.repeat(lo, count) + offset], lines, at
-
-    def first_rows(self, places: np.ndarray) -> np.ndarray:
-        """One row of each distinct ID at ``places`` (positions in :meth:`ids`)."""
-        return self._rows[self._starts[places]]
+        lines = np.flatnonzero(self._distinct[at] == ids)
+        return lines, at[lines]
 
     @property
     def distinct_count(self) -> int:
@@ -135,20 +122,23 @@ class RowIndex:
 @dataclass
 class Folded:
     """A block of result lines made ready to fold in (by :meth:`RowResults.prepare`,
-    which needs no state and may run in any thread): the lines' rows, by rank."""
+    which needs no state and may run in any thread): the lines whose ID the frame has,
+    an ID's lines after the lines of IDs seen once, best last."""
 
-    rows: np.ndarray  # the rows the lines go to (a row there twice: its best line last)
-    places: np.ndarray  # each row's ID: its place among the distinct IDs
+    places: np.ndarray  # each line's ID: its place among the distinct IDs
     pairs: list[tuple[str | None, str | None]]  # the block's (action, reason) pairs
-    pair: np.ndarray  # per row: its line's pair (position in ``pairs``)
-    severity: np.ndarray  # per row: its line's rank by reason (0: deleted, most severe)
-    redacted: np.ndarray  # per row: its line's redaction time (int64 microseconds)
-    created: np.ndarray  # per row: its line's creation time (int64 microseconds)
-    single: int  # the first ``single`` rows are each there once
+    pair: np.ndarray  # per line: its pair (position in ``pairs``)
+    severity: np.ndarray  # per line: its rank by reason (0: deleted, the most severe)
+    redacted: np.ndarray  # per line: its redaction time (int64 microseconds)
+    created: np.ndarray  # per line: its creation time (int64 microseconds)
+    single: int  # the first ``single`` lines are the only line of their ID in the block
 
 
 class RowResults:
-    """Each row's result so far, folded in block by block (see the module docstring).
+    """The results of the frame's IDs, folded in block by block (see the module
+    docstring): for each distinct ID the line chosen so far, kept in a compact store
+    (18 bytes a result: a code for its action and reason, and its two timestamps) that
+    the rows point into at the end.
 
     The rule is :func:`~compliance_nb._results.collapse_results`': the most severe reason
     wins, then the earliest ``redacted_at`` (missing counts as latest), then the line read
@@ -164,8 +154,15 @@ class RowResults:
     def __init__(self, source: RowIndex | pl.Series, distinct: pl.Series | None = None) -> None:
         self._lock = threading.Lock()
         self._pairs: dict[tuple[str | None, str | None], int] = {}
+        self._severity = np.array([_NO_SEVERITY], dtype=np.int8)  # per code; 0: none yet
         self._building: Future[RowIndex] | None = None
         self._keys: tuple[pl.Series, pl.Series | None] | None = None  # until begin()
+        # the store: one entry per ID with a result, in the order they were first seen
+        self._count = 0
+        self._code = np.zeros(0, dtype=np.uint16)
+        self._redacted = np.zeros(0, dtype=np.int64)
+        self._created = np.zeros(0, dtype=np.int64)
+        self._place = np.zeros(0, dtype=np.uint32)  # the entry's ID among the distinct IDs
         if isinstance(source, RowIndex):
             self._set_up(source)
         else:
@@ -188,12 +185,7 @@ class RowResults:
 
     def _set_up(self, index: RowIndex) -> None:
         self._index: RowIndex | None = index
-        self._codes = np.full(index.size, NO_RESULT, dtype=np.uint16)
-        self._codes[index.rows_without_id] = NO_ID
-        self._redacted = np.full(index.size, _LATEST, dtype=np.int64)
-        self._created = np.full(index.size, _LATEST, dtype=np.int64)
-        self._severity = np.array([_NO_SEVERITY, _NO_SEVERITY], dtype=np.int8)  # per code
-        self._found = np.zeros(index.distinct_count, dtype=bool)  # IDs with a result
+        self._slot = np.zeros(index.distinct_count, dtype=np.uint32)  # entry + 1; 0: none
 
     @property
     def index(self) -> RowIndex:
@@ -207,13 +199,94 @@ class RowResults:
                 raise RuntimeError("the index was let go (drop_index)")
             return self._index
 
-    def drop_index(self) -> None:
-        """Every result is in: let go of the index (about 8 bytes a row) before the
-        columns are made. :meth:`codes` and the timestamps stay; :meth:`add` and
-        :meth:`results` no longer work."""
+    def add(self, block: pl.DataFrame) -> None:
+        """Fold in a block of result lines (:data:`COMPACT_SCHEMA`; ``action`` and
+        ``reason`` may also be text), in file order after the blocks before it."""
+        self.fold(self.prepare(block))
+
+    def prepare(self, block: pl.DataFrame) -> Folded:
+        """The part of :meth:`add` that does not touch the state (any thread)."""
+        ids = block.get_column("id").cast(pl.UInt64).to_numpy()
+        lines, places = self.index.find(ids)
+        pairs, pair = _pairs_of(block)
+        rank = [
+            REASON_SEVERITY.get(r, _UNKNOWN_SEVERITY) if r else _UNKNOWN_SEVERITY for _, r in pairs
+        ]
+        pair = pair[lines]
+        severity = np.array(rank, dtype=np.int8)[pair]
+        redacted = _stamps(block.get_column("redacted_at"))[lines]
+        created = _stamps(block.get_column("created_at"))[lines]
+        # an ID with several lines in the block: its lines go last, its best line after
+        # its others (worst severity first, then latest redaction, then the line read
+        # last), so that the last write is the one that stands
+        by_place = np.sort(places)
+        repeated_places = by_place[1:][by_place[1:] == by_place[:-1]]
+        single = len(places)
+        if len(repeated_places):
+            repeated = np.isin(places, repeated_places)
+            tail = np.flatnonzero(repeated)
+            rank_order = (-lines[tail], -redacted[tail], -severity[tail].astype(np.int16))
+            order = np.concatenate([np.flatnonzero(~repeated), tail[np.lexsort(rank_order)]])
+            single = len(places) - len(tail)
+            places, pair, severity = places[order], pair[order], severity[order]
+            redacted, created = redacted[order], created[order]
+        return Folded(places, pairs, pair, severity, redacted, created, single)
+
+    def fold(self, block: Folded) -> None:
+        """Fold in a block made ready by :meth:`prepare` (blocks in file order)."""
         self._ready()
-        self._index = None
-        self._found = np.empty(0, dtype=bool)
+        if not len(block.places):
+            return
+        codes = np.array([self._code_of(a, r) for a, r in block.pairs], dtype=np.int64)
+        code = codes[block.pair].astype(self._code.dtype)
+        slot = self._slot[block.places]
+        fresh = slot == 0
+        if fresh.any():  # first lines of these IDs: new entries
+            n = block.single  # the lines after it may share an ID
+            once, more = block.places[:n][fresh[:n]], block.places[n:][fresh[n:]]
+            first = np.concatenate([once, np.unique(more)])
+            entries = self._grow(len(first))
+            self._slot[first] = entries + 1
+            self._place[entries] = first
+            slot = self._slot[block.places]
+        entry = slot.astype(np.int64) - 1
+        held = self._severity[self._code[entry]]
+        better = (block.severity < held) | (
+            (block.severity == held) & (block.redacted < self._redacted[entry])
+        )
+        won = entry[better]
+        self._code[won] = code[better]
+        self._redacted[won] = block.redacted[better]
+        once, twice = entry[: block.single], entry[block.single :]
+        self._created[once] = np.minimum(self._created[once], block.created[: block.single])
+        np.minimum.at(self._created, twice, block.created[block.single :])
+
+    def _grow(self, more: int) -> np.ndarray:
+        """Make room for ``more`` new entries (none yet: no line, no times); their
+        numbers."""
+        needed = self._count + more
+        if needed > len(self._code):
+            size = max(needed, len(self._code) * 3 // 2, 1 << 16)
+            self._code = _resized(self._code, size, 0)
+            self._redacted = _resized(self._redacted, size, _LATEST)
+            self._created = _resized(self._created, size, _LATEST)
+            self._place = _resized(self._place, size, 0)
+        entries = np.arange(self._count, needed, dtype=np.int64)
+        self._count = needed
+        return entries
+
+    def _code_of(self, action: str | None, reason: str | None) -> int:
+        """The code of a pair (from 1); a new pair gets the next one."""
+        code = self._pairs.get((action, reason))
+        if code is not None:
+            return code
+        code = len(self._pairs) + 1
+        if code > np.iinfo(self._code.dtype).max:
+            self._code = self._code.astype(np.uint32)
+        self._pairs[(action, reason)] = code
+        rank = REASON_SEVERITY.get(reason, _UNKNOWN_SEVERITY) if reason else _UNKNOWN_SEVERITY
+        self._severity = np.append(self._severity, np.int8(rank))
+        return code
 
     def _ready(self) -> None:
         """Wait for the index and the arrays set up with it."""
@@ -223,140 +296,78 @@ class RowResults:
                 self._set_up(self._building.result())
                 self._building = None
 
-    def add(self, block: pl.DataFrame) -> None:
-        """Fold in a block of result lines (:data:`COMPACT_SCHEMA`; ``action`` and
-        ``reason`` may also be text), in file order after the blocks before it."""
-        self.fold(self.prepare(block))
+    def entries(self) -> pl.DataFrame:
+        """The chosen line of each ID with a result, in the order the IDs were first
+        seen: ``action`` and ``reason`` (Categorical), ``created_at``, ``redacted_at``
+        (UTC)."""
+        self._ready()
+        n = self._count
+        pairs = pl.DataFrame(
+            [(None, None), *self._pairs],
+            schema={"action": pl.Categorical, "reason": pl.Categorical},
+            orient="row",
+        )
+        taken = pl.Series(self._code[:n].astype(np.uint32))
+        return pairs.select(pl.all().gather(taken)).with_columns(
+            _from_stamps(self._created[:n], "created_at"),
+            _from_stamps(self._redacted[:n], "redacted_at"),
+        )
 
-    def prepare(self, block: pl.DataFrame) -> Folded:
-        """The part of :meth:`add` that does not touch the state (any thread)."""
+    def rows(self) -> np.ndarray:
+        """For each row, its entry of :meth:`entries` (``uint32``); the number of
+        entries where its ID has no result, one more where the row has no ID."""
         index = self.index
-        ids = block.get_column("id").cast(pl.UInt64).to_numpy()
-        rows, lines, places = index.find(ids)
-        pairs, pair = _pairs_of(block)
-        severity = np.array(
-            [
-                REASON_SEVERITY.get(r, _UNKNOWN_SEVERITY) if r else _UNKNOWN_SEVERITY
-                for _, r in pairs
-            ],
-            dtype=np.int8,
-        )[pair][lines]
-        redacted = _stamps(block.get_column("redacted_at"))[lines]
-        created = _stamps(block.get_column("created_at"))[lines]
-        pair = pair[lines]
-        # an ID with several lines in the block: its rows go last, each row's best line
-        # after its others (worst severity first, then latest redaction, then the line
-        # read last), so that the last write is the one that stands
-        by_id = np.sort(ids)
-        repeated_ids = by_id[1:][by_id[1:] == by_id[:-1]]
-        single = len(rows)
-        if len(repeated_ids):
-            repeated = np.isin(ids[lines], repeated_ids)
-            tail = np.flatnonzero(repeated)
-            tail = tail[
-                np.lexsort((-lines[tail], -redacted[tail], -severity[tail].astype(np.int16)))
-            ]
-            order = np.concatenate([np.flatnonzero(~repeated), tail])
-            single = len(rows) - len(tail)
-            rows, places, pair = rows[order], places[order], pair[order]
-            severity, redacted, created = severity[order], redacted[order], created[order]
-        return Folded(rows, places, pairs, pair, severity, redacted, created, single)
+        n = self._count
+        counts = np.diff(index._starts)
+        per_sorted = np.repeat(self._slot, counts)  # an entry + 1 per row with an ID
+        del counts
+        per_sorted -= 1  # no result: wraps to the largest value
+        per_sorted[per_sorted == np.iinfo(np.uint32).max] = n
+        rows = np.empty(index.size, dtype=np.uint32)
+        rows[index._rows] = per_sorted
+        del per_sorted
+        rows[index.rows_without_id] = n + 1
+        return rows
 
-    def fold(self, block: Folded) -> None:
-        """Fold in a block made ready by :meth:`prepare` (blocks in file order)."""
+    def drop_index(self) -> None:
+        """Every result is in: let go of the index (8 bytes a row and 4 an ID). What
+        :meth:`entries` gives stays; :meth:`add`, :meth:`rows` and :meth:`results` no
+        longer work."""
         self._ready()
-        if not len(block.rows):
-            return
-        codes = np.array([self._code(a, r) for a, r in block.pairs], dtype=np.int64)
-        code = codes[block.pair].astype(self._codes.dtype)
-        rows = block.rows
-        held = self._severity[self._codes[rows]]
-        better = (block.severity < held) | (
-            (block.severity == held) & (block.redacted < self._redacted[rows])
-        )
-        won = rows[better]
-        self._codes[won] = code[better]
-        self._redacted[won] = block.redacted[better]
-        once, twice = rows[: block.single], rows[block.single :]
-        self._created[once] = np.minimum(self._created[once], block.created[: block.single])
-        np.minimum.at(self._created, twice, block.created[block.single :])
-        self._found[block.places] = True
-
-    def _code(self, action: str | None, reason: str | None) -> int:
-        """The code of a pair; a new pair gets the next one."""
-        code = self._pairs.get((action, reason))
-        if code is not None:
-            return code
-        code = len(self._pairs) + 2
-        if code > np.iinfo(self._codes.dtype).max:
-            self._codes = self._codes.astype(np.uint32)
-        self._pairs[(action, reason)] = code
-        rank = REASON_SEVERITY.get(reason, _UNKNOWN_SEVERITY) if reason else _UNKNOWN_SEVERITY
-        self._severity = np.append(self._severity, np.int8(rank))
-        return code
-
-    def codes(self) -> np.ndarray:
-        """Per row: :data:`NO_RESULT`, :data:`NO_ID` or the code of its result's pair
-        (row ``code - 2`` of :meth:`pairs`)."""
-        self._ready()
-        return self._codes
-
-    def pairs(self) -> pl.DataFrame:
-        """The (action, reason) pairs seen, as text, in the order of their codes."""
-        return pl.DataFrame(
-            list(self._pairs), schema={"action": pl.String, "reason": pl.String}, orient="row"
-        )
-
-    def timestamps(self) -> pl.DataFrame:
-        """Per row: ``created_at`` and ``redacted_at`` of its result (UTC; null where
-        none). Call it once, last: the arrays they are made from are used up."""
-        self._ready()
-        created = _from_stamps(self._created, name="created_at", in_place=True)
-        self._created = np.empty(0, dtype=np.int64)
-        redacted = _from_stamps(self._redacted, name="redacted_at", in_place=True)
-        self._redacted = np.empty(0, dtype=np.int64)
-        return pl.DataFrame([created, redacted])
-
-    def pandas_timestamps(self) -> list[Any]:
-        """:meth:`timestamps` as two pandas ``datetime64[us, UTC]`` arrays, made from the
-        arrays in place (one copy each, by pandas). Call it once, last."""
-        import pandas as pd
-
-        self._ready()
-        out = []
-        for values in (self._created, self._redacted):
-            values[values == _LATEST] = np.iinfo(np.int64).min  # NaT
-            out.append(pd.Series(values.view("M8[us]"), copy=False).dt.tz_localize("UTC").array)
-        self._created = self._redacted = np.empty(0, dtype=np.int64)
-        return out
+        self._index = None
+        self._slot = np.zeros(0, dtype=np.uint32)
 
     def results(self, ids: pl.Series | None = None) -> pl.DataFrame:
         """The collapsed results (one row per ID with a result, by ID) of the IDs in
         ``ids`` (sorted distinct ``UInt64``, e.g. one job's part; default all), with
         ``id`` as ``UInt64``: what the ledger stores for a job."""
         index = self.index
-        lo, hi = 0, index.distinct_count
+        places = self._place[: self._count]
         if ids is not None:
             if not len(ids):
                 return pl.DataFrame(schema=COMPACT_SCHEMA)
             ends = ids.to_numpy()[[0, -1]]
-            lo, hi = (
-                int(np.searchsorted(index._distinct, ends[0])),
-                int(np.searchsorted(index._distinct, ends[1], side="right")),
-            )
-        places = np.flatnonzero(self._found[lo:hi]) + lo
-        rows = index.first_rows(places)
-        taken = pl.Series((self._codes[rows] - 2).astype(np.uint32))
-        pairs = self.pairs()
-        return pl.DataFrame(
-            {
-                "id": pl.Series(index._distinct[places], dtype=pl.UInt64),
-                "action": pairs.get_column("action").gather(taken).cast(pl.Categorical),
-                "reason": pairs.get_column("reason").gather(taken).cast(pl.Categorical),
-                "created_at": _from_stamps(self._created[rows]),
-                "redacted_at": _from_stamps(self._redacted[rows]),
-            }
+            lo = np.searchsorted(index._distinct, ends[0])
+            hi = np.searchsorted(index._distinct, ends[1], side="right")
+            chosen = np.flatnonzero((places >= lo) & (places < hi))
+        else:
+            chosen = np.arange(self._count)
+        chosen = chosen[np.argsort(places[chosen], kind="stable")]  # by ID
+        entries = self.entries()[chosen.tolist()] if len(chosen) else self.entries().clear()
+        return entries.select(
+            pl.Series("id", index._distinct[places[chosen]], dtype=pl.UInt64),
+            "action",
+            "reason",
+            "created_at",
+            "redacted_at",
         )
+
+
+def _resized(array: np.ndarray, size: int, fill: int) -> np.ndarray:
+    """``array`` grown to ``size`` items, the new ones ``fill``."""
+    out = np.full(size, fill, dtype=array.dtype)
+    out[: len(array)] = array
+    return out
 
 
 def _pairs_of(block: pl.DataFrame) -> tuple[list[tuple[str | None, str | None]], np.ndarray]:
@@ -389,13 +400,10 @@ def _stamps(column: pl.Series) -> np.ndarray:
     return column.cast(_UTC).to_physical().fill_null(_LATEST).to_numpy()
 
 
-def _from_stamps(values: np.ndarray, name: str = "", *, in_place: bool = False) -> pl.Series:
-    """The inverse of :func:`_stamps`. ``in_place``: ``values`` may be changed."""
+def _from_stamps(values: np.ndarray, name: str) -> pl.Series:
+    """The inverse of :func:`_stamps`: UTC datetimes, null for the latest time."""
     missing = values == _LATEST
-    if not in_place:
-        values = values.copy()
-    values[missing] = 0
-    stamps = pl.Series(name, values).cast(_UTC)
+    stamps = pl.Series(name, np.where(missing, 0, values)).cast(_UTC)
     return (
         stamps.to_frame()
         .select(pl.when(pl.lit(pl.Series(~missing))).then(pl.col(name)))

@@ -19,7 +19,7 @@ from compliance_nb._check import _lookup, _state_lookup
 from compliance_nb._engine import run_compliance_ids, summarise
 from compliance_nb._ledger import Ledger
 from compliance_nb._results import collapse_results
-from compliance_nb._rowstate import COMPACT_SCHEMA, NO_ID, NO_RESULT, RowIndex, RowResults
+from compliance_nb._rowstate import COMPACT_SCHEMA, RowIndex, RowResults
 
 REASONS = [*ORDER, "geo_scrubbed", "weird"]
 
@@ -65,16 +65,13 @@ def _state(keys: list[int | None], blocks: list[pl.DataFrame]) -> RowResults:
 
 def _per_row(state: RowResults) -> list[Any]:
     """For each row: "no id", "none" or (action, reason, created_at, redacted_at)."""
-    pairs = state.pairs().rows()
-    codes = state.codes().tolist()
-    stamps = state.timestamps().rows()
+    entries = state.entries().rows()
     out: list[Any] = []
-    for code, (created, redacted) in zip(codes, stamps, strict=True):
-        if code in (NO_ID, NO_RESULT):
-            assert created is None and redacted is None
-            out.append("no id" if code == NO_ID else "none")
+    for entry in state.rows().tolist():
+        if entry >= len(entries):
+            out.append("none" if entry == len(entries) else "no id")
         else:
-            out.append((*pairs[code - 2], created, redacted))
+            out.append(entries[entry])
     return out
 
 
@@ -88,6 +85,8 @@ def test_each_row_gets_its_ids_result_by_the_rule_written_out(
     chosen = {row[0]: row[1:] for row in collapse_by_hand(lines)}
     expected = ["no id" if key is None else chosen.get(key, "none") for key in keys]
     assert _per_row(state) == expected
+    # one entry per ID of the frame with a result: none made twice, none left empty
+    assert state.entries().height == len({line[0] for line in lines} & set(keys))
 
 
 def test_blocks_fed_again_change_nothing() -> None:
@@ -126,17 +125,11 @@ def test_index_finds_every_row_of_an_id_and_ignores_others(
     distinct = pl.Series([3, 7, 2**64 - 1], dtype=pl.UInt64) if given else None
     index = RowIndex(keys, distinct)
     assert index.ids().to_list() == [3, 7, 2**64 - 1]
-    rows, lines, places = index.find(np.array([7, 5, 2**64 - 1, 0, 7], dtype=np.uint64))
-    found = zip(lines.tolist(), rows.tolist(), places.tolist(), strict=True)
-    assert sorted(found) == [
-        (0, 0, 1),
-        (0, 3, 1),
-        (0, 4, 1),
-        (2, 5, 2),
-        (4, 0, 1),
-        (4, 3, 1),
-        (4, 4, 1),
-    ]
+    lines, places = index.find(np.array([7, 5, 2**64 - 1, 0, 7], dtype=np.uint64))
+    assert lines.tolist() == [0, 2, 4] and places.tolist() == [1, 2, 1]
+    state = RowResults(index)
+    state.add(_compact([(2**64 - 1, "delete", "deleted", None, None)]))
+    assert state.rows().tolist() == [1, 2, 1, 1, 1, 0, 2]  # 1: no result, 2: no ID
     assert sorted(index.rows_without_id.tolist()) == [1, 6]
     with pytest.raises(TypeError, match="UInt64"):
         RowIndex(pl.Series([1], dtype=pl.Int64))
@@ -216,13 +209,14 @@ def test_a_run_with_a_sink_counts_and_stores_what_a_run_without_one_returns(
     assert state.results().with_columns(text).equals(plain.results.sort("id").with_columns(text))
 
 
-def test_dropping_the_index_keeps_the_rows_results() -> None:
+def test_dropping_the_index_keeps_the_entries() -> None:
     keys, lines = _case(2)
     blocks = _blocks(lines, random.Random(2))
     state = _state(keys, blocks)
-    codes = state.codes().copy()
+    entries = state.entries()
     state.drop_index()
-    assert (state.codes() == codes).all()
-    assert state.timestamps().height == len(keys)
+    assert state.entries().equals(entries)
     with pytest.raises(RuntimeError, match="let go"):
         state.add(blocks[0])
+    with pytest.raises(RuntimeError, match="let go"):
+        state.rows()
