@@ -34,6 +34,7 @@ from ._ids import repeated_values
 from ._timestamps import parse_timestamps
 
 __all__ = [
+    "COMPACT_SCHEMA",
     "REASON_SEVERITY",
     "RESULTS_SCHEMA",
     "ResultsParser",
@@ -51,6 +52,14 @@ RESULTS_SCHEMA: dict[str, Any] = {
     "reason": pl.String,
     "created_at": _UTC,
     "redacted_at": _UTC,
+}
+
+#: What the compact reader gives (IDs as numbers, actions and reasons as categories).
+COMPACT_SCHEMA: dict[str, Any] = {
+    **RESULTS_SCHEMA,
+    "id": pl.UInt64,
+    "action": pl.Categorical,
+    "reason": pl.Categorical,
 }
 
 #: Reasons, most severe first. Unknown reasons rank between ``bounced`` and the geo scrubs.
@@ -142,9 +151,7 @@ def read_results_compact(path: str | os.PathLike[str]) -> pl.DataFrame:
 
 
 def _empty_compact() -> pl.DataFrame:
-    return _empty().with_columns(
-        pl.col("id").cast(pl.UInt64), pl.col("action", "reason").cast(pl.Categorical)
-    )
+    return pl.DataFrame(schema=COMPACT_SCHEMA)
 
 
 def _read(path: str | os.PathLike[str], *, compact: bool) -> pl.DataFrame:

@@ -31,27 +31,15 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import polars as pl
 
-from ._results import _UNKNOWN_SEVERITY, REASON_SEVERITY
+from ._results import _UNKNOWN_SEVERITY, COMPACT_SCHEMA, REASON_SEVERITY
 
-__all__ = ["COMPACT_SCHEMA", "Folded", "RowIndex", "RowResults"]
+__all__ = ["Folded", "RowIndex", "RowResults"]
 
 _UTC = pl.Datetime("us", "UTC")
-
-#: The columns of a block of result lines as the compact parser makes them.
-COMPACT_SCHEMA: dict[str, Any] = {
-    "id": pl.UInt64,
-    "action": pl.Categorical,
-    "reason": pl.Categorical,
-    "created_at": _UTC,
-    "redacted_at": _UTC,
-}
-
-
 _SLICE = 1 << 20  # keys compared at a time while indexing
 _LATEST = np.iinfo(np.int64).max  # a missing timestamp: later than any other
 _NO_SEVERITY = 127  # no result yet: any result ranks before it
@@ -117,6 +105,22 @@ class RowIndex:
     @property
     def distinct_count(self) -> int:
         return len(self._distinct)
+
+    def place(self, id_: int, *, after: bool = False) -> int:
+        """Where ``id_`` is or would go among :meth:`ids` (``after``: past it)."""
+        return int(np.searchsorted(self._distinct, id_, side="right" if after else "left"))
+
+    def id_at(self, places: np.ndarray) -> np.ndarray:
+        """The distinct IDs at ``places`` (``uint64``)."""
+        return self._distinct[places]
+
+    def spread(self, per_id: np.ndarray, without_id: int) -> np.ndarray:
+        """For each row, the value of its ID in ``per_id`` (one value per distinct ID,
+        in the order of :meth:`ids`); ``without_id`` for a row without an ID."""
+        out = np.empty(self.size, dtype=per_id.dtype)
+        out[self._rows] = np.repeat(per_id, np.diff(self._starts))
+        out[self.rows_without_id] = without_id
+        return out
 
 
 @dataclass
@@ -190,14 +194,10 @@ class RowResults:
     @property
     def index(self) -> RowIndex:
         """The :class:`RowIndex` (waits for it when it is being built)."""
-        self.begin()
-        with self._lock:  # prepare() runs in several threads
-            if self._building is not None:
-                self._set_up(self._building.result())
-                self._building = None
-            if self._index is None:
-                raise RuntimeError("the index was let go (drop_index)")
-            return self._index
+        self._ready()
+        if self._index is None:
+            raise RuntimeError("the index was let go (drop_index)")
+        return self._index
 
     def add(self, block: pl.DataFrame) -> None:
         """Fold in a block of result lines (:data:`COMPACT_SCHEMA`; ``action`` and
@@ -209,11 +209,8 @@ class RowResults:
         ids = block.get_column("id").cast(pl.UInt64).to_numpy()
         lines, places = self.index.find(ids)
         pairs, pair = _pairs_of(block)
-        rank = [
-            REASON_SEVERITY.get(r, _UNKNOWN_SEVERITY) if r else _UNKNOWN_SEVERITY for _, r in pairs
-        ]
         pair = pair[lines]
-        severity = np.array(rank, dtype=np.int8)[pair]
+        severity = np.array([_rank(reason) for _, reason in pairs], dtype=np.int8)[pair]
         redacted = _stamps(block.get_column("redacted_at"))[lines]
         created = _stamps(block.get_column("created_at"))[lines]
         # an ID with several lines in the block: its lines go last, its best line after
@@ -284,12 +281,12 @@ class RowResults:
         if code > np.iinfo(self._code.dtype).max:
             self._code = self._code.astype(np.uint32)
         self._pairs[(action, reason)] = code
-        rank = REASON_SEVERITY.get(reason, _UNKNOWN_SEVERITY) if reason else _UNKNOWN_SEVERITY
-        self._severity = np.append(self._severity, np.int8(rank))
+        self._severity = np.append(self._severity, np.int8(_rank(reason)))
         return code
 
     def _ready(self) -> None:
-        """Wait for the index and the arrays set up with it."""
+        """Wait for the index and the arrays set up with it (once, whichever thread
+        asks first: prepare() runs in several)."""
         self.begin()
         with self._lock:
             if self._building is not None:
@@ -301,33 +298,27 @@ class RowResults:
         seen: ``action`` and ``reason`` (Categorical), ``created_at``, ``redacted_at``
         (UTC)."""
         self._ready()
-        n = self._count
+        return self._entries_at(slice(0, self._count))
+
+    def _entries_at(self, at: slice | np.ndarray) -> pl.DataFrame:
         pairs = pl.DataFrame(
             [(None, None), *self._pairs],
             schema={"action": pl.Categorical, "reason": pl.Categorical},
             orient="row",
         )
-        taken = pl.Series(self._code[:n].astype(np.uint32))
+        taken = pl.Series(self._code[at].astype(np.uint32))
         return pairs.select(pl.all().gather(taken)).with_columns(
-            _from_stamps(self._created[:n], "created_at"),
-            _from_stamps(self._redacted[:n], "redacted_at"),
+            _from_stamps(self._created[at], "created_at"),
+            _from_stamps(self._redacted[at], "redacted_at"),
         )
 
     def rows(self) -> np.ndarray:
         """For each row, its entry of :meth:`entries` (``uint32``); the number of
         entries where its ID has no result, one more where the row has no ID."""
         index = self.index
-        n = self._count
-        counts = np.diff(index._starts)
-        per_sorted = np.repeat(self._slot, counts)  # an entry + 1 per row with an ID
-        del counts
-        per_sorted -= 1  # no result: wraps to the largest value
-        per_sorted[per_sorted == np.iinfo(np.uint32).max] = n
-        rows = np.empty(index.size, dtype=np.uint32)
-        rows[index._rows] = per_sorted
-        del per_sorted
-        rows[index.rows_without_id] = n + 1
-        return rows
+        entry = self._slot - np.uint32(1)  # no result (slot 0): wraps to the largest value
+        entry[entry == np.iinfo(np.uint32).max] = self._count
+        return index.spread(entry, without_id=self._count + 1)
 
     def drop_index(self) -> None:
         """Every result is in: let go of the index (8 bytes a row and 4 an ID). What
@@ -346,21 +337,19 @@ class RowResults:
         if ids is not None:
             if not len(ids):
                 return pl.DataFrame(schema=COMPACT_SCHEMA)
-            ends = ids.to_numpy()[[0, -1]]
-            lo = np.searchsorted(index._distinct, ends[0])
-            hi = np.searchsorted(index._distinct, ends[1], side="right")
+            lo, hi = index.place(ids[0]), index.place(ids[-1], after=True)
             chosen = np.flatnonzero((places >= lo) & (places < hi))
         else:
             chosen = np.arange(self._count)
         chosen = chosen[np.argsort(places[chosen], kind="stable")]  # by ID
-        entries = self.entries()[chosen.tolist()] if len(chosen) else self.entries().clear()
-        return entries.select(
-            pl.Series("id", index._distinct[places[chosen]], dtype=pl.UInt64),
-            "action",
-            "reason",
-            "created_at",
-            "redacted_at",
-        )
+        entries = self._entries_at(chosen)
+        ids_chosen = pl.Series("id", index.id_at(places[chosen]), dtype=pl.UInt64)
+        return entries.select(ids_chosen, *entries.columns)
+
+
+def _rank(reason: str | None) -> int:
+    """A reason's severity (0: ``deleted``, the most severe; a missing one: unknown)."""
+    return REASON_SEVERITY.get(reason, _UNKNOWN_SEVERITY) if reason else _UNKNOWN_SEVERITY
 
 
 def _resized(array: np.ndarray, size: int, fill: int) -> np.ndarray:

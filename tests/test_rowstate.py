@@ -18,8 +18,8 @@ import compliance_nb._rowstate as rowstate
 from compliance_nb._check import _lookup, _state_lookup
 from compliance_nb._engine import run_compliance_ids, summarise
 from compliance_nb._ledger import Ledger
-from compliance_nb._results import collapse_results
-from compliance_nb._rowstate import COMPACT_SCHEMA, RowIndex, RowResults
+from compliance_nb._results import COMPACT_SCHEMA, collapse_results
+from compliance_nb._rowstate import RowIndex, RowResults
 
 REASONS = [*ORDER, "geo_scrubbed", "weird"]
 
