@@ -58,29 +58,43 @@ class RowIndex:
         if keys.dtype != pl.UInt64:
             raise TypeError(f"RowIndex takes UInt64 keys, not {keys.dtype}")
         self.size = len(keys)
+        # numpy's sort of row numbers by key: about 0.5 s at 10M, and 12 bytes a row at
+        # its peak (polars' arg_sort is faster, but takes about 32 bytes a row)
+        if keys.null_count():
+            with_id = keys.is_not_null().arg_true().to_numpy()
+            values = keys.drop_nulls().to_numpy()
+            order = np.argsort(values)
+            perm = np.concatenate([with_id[order], keys.is_null().arg_true().to_numpy()])
+            values = values[order]  # sorted (a copy: there are rows without an ID)
+        else:
+            values = keys.to_numpy()  # the keys' own memory: not changed
+            order = np.argsort(values)
+            perm = order
+        del order
+        perm = perm.astype(np.uint32 if self.size < 2**32 else np.uint64, copy=False)
         present = self.size - keys.null_count()
-        order = keys.arg_sort(nulls_last=True)
-        perm = order.to_numpy()
+        sorted_already = keys.null_count() > 0
         # where each ID's rows start among the sorted rows: neighbours compared a slice
         # at a time (no sorted copy of all the keys)
         starts: list[np.ndarray] = []
-        values: list[np.ndarray] = []
+        found: list[np.ndarray] = []
         before = None
         for at in range(0, present, _SLICE):
-            ids = keys.gather(order.slice(at, min(_SLICE, present - at))).to_numpy()
+            part = slice(at, min(at + _SLICE, present))
+            ids = values[part] if sorted_already else values[perm[part]]
             first = np.empty(len(ids), dtype=bool)
             first[0] = before is None or ids[0] != before
             np.not_equal(ids[1:], ids[:-1], out=first[1:])
             where = np.flatnonzero(first)
             starts.append((where + at).astype(perm.dtype))
             if distinct is None:
-                values.append(ids[where])
+                found.append(ids[where])
             before = ids[-1]
-        del order
+        del values
         starts.append(np.array([present], dtype=perm.dtype))
         self._starts = np.concatenate(starts)
         if distinct is None:
-            self._distinct = np.concatenate(values) if values else np.empty(0, np.uint64)
+            self._distinct = np.concatenate(found) if found else np.empty(0, np.uint64)
         else:
             self._distinct = distinct.cast(pl.UInt64).to_numpy()
             if len(self._distinct) != len(self._starts) - 1:

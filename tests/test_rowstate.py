@@ -131,6 +131,12 @@ def test_index_finds_every_row_of_an_id_and_ignores_others(
     state.add(_compact([(2**64 - 1, "delete", "deleted", None, None)]))
     assert state.rows().tolist() == [1, 2, 1, 1, 1, 0, 2]  # 1: no result, 2: no ID
     assert sorted(index.rows_without_id.tolist()) == [1, 6]
+    # no row without an ID (the keys are sorted in place of a copy)
+    full = RowIndex(keys.drop_nulls(), distinct)
+    assert full.ids().to_list() == [3, 7, 2**64 - 1] and len(full.rows_without_id) == 0
+    state = RowResults(full)
+    state.add(_compact([(7, "delete", "deleted", None, None)]))
+    assert state.rows().tolist() == [0, 1, 0, 0, 1]  # 0: the entry of 7, 1: no result
     with pytest.raises(TypeError, match="UInt64"):
         RowIndex(pl.Series([1], dtype=pl.Int64))
     with pytest.raises(ValueError, match="distinct"):
