@@ -234,10 +234,7 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
         raise AssertionError(f"lookup changed the row count: {len(keys)} -> {rows.len()}")
     table = _with_sentinels(right.drop("__key"))
     del right
-    wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
-    if flags:
-        wanted += ["__hit", "__geo", "__present"]
-    return _Lookup(table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted), rows)
+    return _tagged(table, rows, tag, flags=flags)
 
 
 def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
@@ -252,6 +249,12 @@ def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
     )
     table = _with_sentinels(keyed.drop("__key"))
     del entries, keyed
+    return _tagged(table, rows, tag, flags=flags)
+
+
+def _tagged(table: pl.DataFrame, rows: pl.Series, tag: str, *, flags: bool) -> _Lookup:
+    """The lookup of ``table`` (from :func:`_with_sentinels`) at ``rows``: the columns a
+    lookup gives, named with ``tag``."""
     wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
     if flags:
         wanted += ["__hit", "__geo", "__present"]
@@ -662,13 +665,12 @@ def check_compliance(
     del ids_by_kind  # the distinct IDs (8 bytes each) are not needed for the join
 
     # ---- join back
-    empty = pl.DataFrame(schema=RESULTS_SCHEMA)
-    main_results = engine[kind].results if kind in engine else empty
     if lazy:  # joined inside the engine, still lazy
+        empty = pl.DataFrame(schema=RESULTS_SCHEMA)
         lazy_out = build_lazy(
             frame,
             id_column,
-            main_results,
+            engine[kind].results if kind in engine else empty,
             names=names,
             user_id_column=user_id_column,
             user_results=engine["users"].results if "users" in engine else empty,

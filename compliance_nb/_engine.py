@@ -500,9 +500,9 @@ class _Part:
                 job, dest=dest, progress=self._forward, cancel=self.cancel, sink=parser
             )
             results = parser.finish()
-        if self.sink is not None:  # the ledger gets this part's collapsed results
+        if sink is not None:  # the ledger gets this part's collapsed results
             self.fed_sink = True
-            results = self.sink.results(self.ids)
+            results = sink.results(self.ids)
         # the ledger's Parquet copy is written in the worker while the caller collapses
         # the results; settle() waits for it (and raises its error) before the part ends
         self._in_background(self.ledger.store_results, job.id, results)
@@ -704,8 +704,7 @@ def _added(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
 
 
 def _feed(sink: RowResults, results: pl.DataFrame, lines: int = 1 << 18) -> None:
-    """Hand stored results to ``sink`` in slices (IDs as numbers)."""
-    results = results.with_columns(pl.col("id").cast(pl.UInt64))
+    """Hand stored results to ``sink`` in slices (it reads text IDs as numbers)."""
     for start in range(0, results.height, lines):
         sink.add(results.slice(start, lines))
 

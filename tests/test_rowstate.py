@@ -226,3 +226,12 @@ def test_dropping_the_index_keeps_the_entries() -> None:
         state.add(blocks[0])
     with pytest.raises(RuntimeError, match="let go"):
         state.rows()
+
+
+def test_results_stored_as_text_fold_in_like_compact_ones() -> None:
+    """Results stored in the ledger by an earlier version hold IDs, actions and reasons as
+    text: they fold in the same."""
+    keys, lines = _case(4)
+    compact = _per_row(_state(keys, [_compact(lines)]))
+    text = _compact(lines).with_columns(pl.col("id", "action", "reason").cast(pl.String))
+    assert _per_row(_state(keys, [text])) == compact
