@@ -42,16 +42,17 @@ from ._engine import (
 from ._events import CancelToken, ProgressEvent, emit
 from ._exceptions import InputError
 from ._frames import (
+    RowPlan,
     add_columns,
     add_gathered,
     as_frame,
-    column_values,
+    column_parts,
     gather_rows,
     is_path,
     require_columns,
     to_polars,
 )
-from ._ids import ParsedIds, check_kind, parse_ids, repeated_values, unique_ids
+from ._ids import ParsedIds, check_kind, parse_id_parts, repeated_values, unique_ids
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
 from ._rowstate import RowResults
@@ -216,7 +217,7 @@ class _Lookup:
     its row of ``table``). :meth:`gather` makes them one per row."""
 
     table: pl.DataFrame
-    rows: pl.Series
+    rows: RowPlan
 
     def gather(self) -> pl.DataFrame:
         return gather_rows(self.table, self.rows)
@@ -234,13 +235,13 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
         raise AssertionError(f"lookup changed the row count: {len(keys)} -> {rows.len()}")
     table = _with_sentinels(right.drop("__key"))
     del right
-    return _tagged(table, rows, tag, flags=flags)
+    return _tagged(table, RowPlan.of(rows), tag, flags=flags)
 
 
 def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
     """:func:`_lookup` for results already joined per ID (:class:`RowResults`): each
     row's entry, with the result of each ID that has one."""
-    rows = pl.Series("__row", state.rows())  # entries, then the two of _with_sentinels
+    rows = RowPlan.of(state.rows())  # entries, then the two of _with_sentinels
     state.drop_index()  # every result is in
     entries = state.entries()
     keyed = _keyed(
@@ -252,7 +253,7 @@ def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
     return _tagged(table, rows, tag, flags=flags)
 
 
-def _tagged(table: pl.DataFrame, rows: pl.Series, tag: str, *, flags: bool) -> _Lookup:
+def _tagged(table: pl.DataFrame, rows: RowPlan, tag: str, *, flags: bool) -> _Lookup:
     """The lookup of ``table`` (from :func:`_with_sentinels`) at ``rows``: the columns a
     lookup gives, named with ``tag``."""
     wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
@@ -445,11 +446,12 @@ def results_frame(results: Any) -> pl.DataFrame:
 
 
 def _parse_column(frame: Any, column: str, errors: str, label: str) -> ParsedIds:
-    return parse_ids(
-        column_values(frame, column),
+    return parse_id_parts(
+        column_parts(frame, column),
         column=column,
         errors=errors,  # type: ignore[arg-type]
         kind_label=label,
+        rows=len(frame),
     )
 
 

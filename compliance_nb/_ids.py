@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -53,6 +53,7 @@ __all__ = [
     "check_kind",
     "fingerprint",
     "is_distinct_sorted",
+    "parse_id_parts",
     "parse_ids",
     "repeated_values",
     "sorted_distinct",
@@ -220,8 +221,75 @@ def parse_ids(
     >>> parse_ids(pl.Series([1, 2, None]), column="id").ids.dtype
     UInt64
     """
+    return parse_id_parts([values], column=column, errors=errors, kind_label=kind_label)
+
+
+def parse_id_parts(
+    parts: Iterable[pl.Series | list[Any]],
+    *,
+    column: str,
+    errors: Errors = "raise",
+    kind_label: str = "ID",
+    rows: int | None = None,
+) -> ParsedIds:
+    """:func:`parse_ids` for a column given in consecutive parts (e.g. a pandas column
+    made polars a million rows at a time: its text is never copied whole). The IDs come
+    back as one ``UInt64`` Series; unusable values are counted over all parts and
+    reported once, as :func:`parse_ids` does. ``rows``: the column's length, when known
+    (each part's IDs then go straight into the one array).
+
+    >>> parts = [pl.Series(["7", None]), pl.Series(["1800000000000000001"])]
+    >>> parse_id_parts(parts, column="id").ids.to_list()
+    [7, None, 1800000000000000001]
+    """
     if errors not in ("raise", "coerce"):
         raise InputError(f"errors={errors!r}: use errors='raise' or errors='coerce'.")
+    joined: np.ndarray | None = None  # rows known, several parts: the IDs (0 where null)
+    pieces: list[pl.Series] = []  # otherwise: each part's IDs
+    nulls: list[np.ndarray] = []  # the rows of null IDs in ``joined``
+    n_rows = n_null = n_invalid = 0
+    examples: list[str] = []
+    for part in parts:
+        ids, part_null, part_invalid, shown = _parse_part(part, column, kind_label)
+        n_null, n_invalid = n_null + part_null, n_invalid + part_invalid
+        examples += shown[: _EXAMPLES - len(examples)]
+        if rows is None or (not n_rows and len(ids) == rows):  # e.g. one part: as it is
+            pieces.append(ids)
+        elif n_rows + len(ids) > rows:
+            raise ValueError(f"the parts hold more than rows={rows} values")
+        else:
+            if joined is None:
+                joined = np.empty(rows, dtype=np.uint64)
+            if ids.null_count():
+                nulls.append(ids.is_null().arg_true().to_numpy().astype(np.int64) + n_rows)
+                ids = ids.fill_null(0)
+            joined[n_rows : n_rows + len(ids)] = ids.to_numpy()
+        n_rows += len(ids)
+    if rows is not None and n_rows != rows:
+        raise ValueError(f"the parts hold {n_rows} values, not rows={rows}")
+    if joined is not None:
+        out = pl.Series(column, joined, dtype=pl.UInt64)  # numpy's memory as it is
+        if nulls:
+            out = out.scatter(np.concatenate(nulls), None)
+    elif pieces:
+        out = pieces[0] if len(pieces) == 1 else pl.concat(pieces)
+    else:
+        out = pl.Series(column, [], dtype=pl.UInt64)
+    if n_invalid:
+        _report_invalid(column, kind_label, errors, n_invalid, examples)
+    return ParsedIds(
+        ids=out.alias(column),
+        n_null=n_null,
+        n_invalid=n_invalid,
+        invalid_examples=tuple(examples),
+    )
+
+
+def _parse_part(
+    values: pl.Series | list[Any], column: str, kind_label: str
+) -> tuple[pl.Series, int, int, list[str]]:
+    """One part of a column: its IDs (``UInt64``, null where missing or unusable), the
+    count of nulls, the count of unusable values and up to five of them (``repr``)."""
     if isinstance(values, list):
         n_null = sum(1 for v in values if v is None or _is_missing(v))
         ids, bad = _from_objects(values, column)
@@ -252,33 +320,32 @@ def parse_ids(
                 "column of integers or of decimal text; " + _FLOAT_HINT.format(col=column)
             )
         source = values
-    if bad is None:
-        bad = pl.Series(column, [False] * len(ids), dtype=pl.Boolean)
-    n_invalid = int(bad.sum() or 0)
-    examples: tuple[str, ...] = ()
+    n_invalid = int(bad.sum() or 0) if bad is not None else 0
+    shown: list[str] = []
     if n_invalid:
-        shown = source.filter(bad).head(_EXAMPLES)
-        if isinstance(values, list):  # already repr strings
-            examples = tuple(shown.to_list())
-        else:
-            examples = tuple(repr(v) for v in shown.to_list())
-        message = (
-            f"Column {column!r} has {n_invalid} value(s) that are not valid {kind_label}s "
-            f"(e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal digits, at most "
-            f"{MAX_ID}; surrounding whitespace is ignored."
+        assert bad is not None
+        head = source.filter(bad).head(_EXAMPLES).to_list()
+        shown = head if isinstance(values, list) else [repr(v) for v in head]  # list: reprs
+    return ids.cast(pl.UInt64), n_null, n_invalid, shown
+
+
+def _report_invalid(
+    column: str, kind_label: str, errors: str, n_invalid: int, examples: list[str]
+) -> None:
+    """Raise (``errors="raise"``) or warn (``"coerce"``) about unusable values."""
+    message = (
+        f"Column {column!r} has {n_invalid} value(s) that are not valid {kind_label}s "
+        f"(e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal digits, at most "
+        f"{MAX_ID}; surrounding whitespace is ignored."
+    )
+    if errors == "raise":
+        raise InputError(
+            message + " Fix or drop those rows, or pass errors='coerce' to give them null results."
         )
-        if errors == "raise":
-            raise InputError(
-                message + " Fix or drop those rows, or pass errors='coerce' to give them "
-                "null results."
-            )
-        warnings.warn(
-            message + f" Those {n_invalid} row(s) get null results (errors='coerce').",
-            UserWarning,
-            stacklevel=3,
-        )
-    return ParsedIds(
-        ids=ids.alias(column), n_null=n_null, n_invalid=n_invalid, invalid_examples=examples
+    warnings.warn(
+        message + f" Those {n_invalid} row(s) get null results (errors='coerce').",
+        UserWarning,
+        stacklevel=5,  # the caller of the public call that parsed the column
     )
 
 

@@ -189,3 +189,31 @@ def test_join_results_rejects_bad_ids_before_reading_results(tmp_path):
 
 def test_all_backends_listed():
     assert len(CONSTRUCTORS) == 9
+
+
+def test_a_pandas_column_read_in_parts_gives_the_same_rows_as_polars(sandbox, monkeypatch):
+    import compliance_nb._frames as frames
+
+    monkeypatch.setattr(frames, "PART_ROWS", 3)  # ten rows: four parts
+    ids = ["1800000000000000001", "abc", None, "20", "1800000000000000001", "x", "21", None]
+    ids += ["22", str(2**63 - 1)]
+    pdf = pd.DataFrame({"id": pd.array(ids, dtype="str")}, index=[f"r{i}" for i in range(10)])
+    client = fast_client(sandbox)
+    with pytest.warns(UserWarning, match="2 value") as caught:
+        out = check_compliance(pdf, errors="coerce", client=client, progress=False)
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    expected = check_compliance(
+        pl.DataFrame({"id": [None if v in ("abc", "x") else v for v in ids]}),
+        client=client,
+        progress=False,
+    )
+    assert list(out.index) == list(pdf.index)
+    assert out["compliant"].isna().tolist() == expected["compliant"].is_null().to_list()
+    assert (
+        out["compliance_status"]
+        .astype(object)
+        .where(out["compliance_status"].notna(), None)
+        .tolist()
+        == expected["compliance_status"].cast(pl.String).to_list()
+    )
+    assert sandbox.job_state(sandbox.created_job_ids[0])["n_ids"] == 5

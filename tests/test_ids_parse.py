@@ -12,8 +12,14 @@ import pytest
 from _check_helpers import CONSTRUCTORS, constructor  # noqa: F401 - fixture
 
 from compliance_nb._exceptions import IDColumnTypeError, InputError
-from compliance_nb._frames import as_frame, column_values
-from compliance_nb._ids import fingerprint, parse_ids, unique_ids, write_id_file
+from compliance_nb._frames import as_frame, column_parts, column_values
+from compliance_nb._ids import (
+    fingerprint,
+    parse_id_parts,
+    parse_ids,
+    unique_ids,
+    write_id_file,
+)
 
 BIG = [1_800_000_000_000_000_001, 2**63 - 1, 2**53 + 1, 20]
 
@@ -232,3 +238,91 @@ def test_a_long_text_column_cast_in_two_halves_is_read_and_checked_whole(
     with pytest.warns(UserWarning, match="1 row"):
         coerced = parse_ids(pl.Series("id", values), column="id", errors="coerce")
     assert coerced.ids.null_count() == 1 and coerced.ids[bad_at] is None
+
+
+# -- a column parsed in parts (column_parts + parse_id_parts) ---------------------------------
+
+
+def _parsed_in_parts(df, rows, errors="raise", known=False):
+    parts = column_parts(as_frame(df), "id", rows=rows)
+    return parse_id_parts(parts, column="id", errors=errors, rows=len(df) if known else None)
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["length-unknown", "length-given"])
+@pytest.mark.parametrize("rows", [1, 2, 3, 100])
+def test_parts_give_the_ids_of_the_whole_column(constructor, rows, known):  # noqa: F811
+    values = [*BIG, None, BIG[0], 7, None]
+    parsed = _parsed_in_parts(constructor(values), rows, known=known)
+    assert parsed.ids.dtype == pl.UInt64
+    assert parsed.ids.to_list() == values
+    assert (parsed.n_null, parsed.n_invalid) == (2, 0)
+
+
+def test_parts_of_a_pandas_column_are_arrow_slices_in_order():
+    df = pd.DataFrame({"id": pd.array(["1", "2", None, "4", "5"], dtype="str")})
+    parts = list(column_parts(as_frame(df), "id", rows=2))
+    assert [p.to_list() for p in parts] == [["1", "2"], [None, "4"], ["5"]]
+    assert all(p.name == "id" for p in parts)
+
+
+def test_a_polars_column_is_one_part_and_not_copied():
+    df = pl.DataFrame({"id": pl.Series(range(1, 6), dtype=pl.UInt64)})
+    (part,) = column_parts(as_frame(df), "id", rows=2)
+    assert np.shares_memory(part.to_numpy(), df.get_column("id").to_numpy())
+
+
+def test_an_empty_column_is_one_empty_part_and_keeps_its_type():
+    (part,) = column_parts(as_frame(pd.DataFrame({"id": pd.Series([], dtype="float64")})), "id")
+    assert len(part) == 0
+    with pytest.raises(IDColumnTypeError, match="floating-point"):
+        _parsed_in_parts(pd.DataFrame({"id": pd.Series([], dtype="float64")}), 2)
+
+
+def test_a_mixed_object_column_is_one_list_part():
+    df = pd.DataFrame({"id": pd.Series(["20", 21, None], dtype=object)})
+    (part,) = column_parts(as_frame(df), "id", rows=1)
+    assert part == ["20", 21, None]
+    assert _parsed_in_parts(df, 1).ids.to_list() == [20, 21, None]
+
+
+def test_invalid_values_in_several_parts_are_counted_and_reported_once():
+    values = ["20", "abc", "30", None, "-1", "40", "1e3", "x", "y", "z", "w", "50"]
+    df = pd.DataFrame({"id": pd.array(values, dtype="str")})
+    with pytest.raises(InputError) as info:
+        _parsed_in_parts(df, 3)
+    message = str(info.value)
+    assert "7 value(s)" in message  # all parts counted, not the first part's one
+    assert "'abc', '-1', '1e3', 'x', 'y'" in message  # the first five, in row order
+    assert "'z'" not in message
+    with pytest.warns(UserWarning, match="7 value") as caught:
+        parsed = _parsed_in_parts(df, 3, errors="coerce")
+    assert len(caught) == 1
+    assert parsed.ids.to_list() == [20, None, 30, None, None, 40] + [None] * 5 + [50]
+    assert (parsed.n_null, parsed.n_invalid) == (1, 7)
+    assert parsed.invalid_examples == ("'abc'", "'-1'", "'1e3'", "'x'", "'y'")
+
+
+def test_random_columns_parse_the_same_in_parts_as_whole():
+    rng = np.random.default_rng(7)
+    pool = ["1", "007", " 42 ", str(2**63 - 1), str(2**63), "0", "+5", "", "abc", None, "99"]
+    for _ in range(30):
+        n = int(rng.integers(0, 40))
+        values = [pool[i] for i in rng.integers(0, len(pool), size=n)]
+        df = pd.DataFrame({"id": pd.array(values, dtype="str")})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            whole = _parse(df, errors="coerce")
+            parts = _parsed_in_parts(
+                df, int(rng.integers(1, 8)), errors="coerce", known=bool(rng.integers(2))
+            )
+        assert parts.ids.to_list() == whole.ids.to_list()
+        assert (parts.n_null, parts.n_invalid) == (whole.n_null, whole.n_invalid)
+        assert parts.invalid_examples == whole.invalid_examples
+
+
+def test_parts_that_do_not_add_up_to_the_given_length_are_refused():
+    parts = [pl.Series(["1", "2"]), pl.Series(["3"])]
+    with pytest.raises(ValueError, match="not rows=4"):
+        parse_id_parts(parts, column="id", rows=4)
+    with pytest.raises(ValueError, match="more than rows=2"):
+        parse_id_parts(parts, column="id", rows=2)
