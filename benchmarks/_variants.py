@@ -97,6 +97,27 @@ def _check_upload(response: requests.Response) -> None:
 # -- the variants ---------------------------------------------------------------------
 
 
+def _rss() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def _give_back_free_memory() -> None:
+    """Return to the system what loading the frame freed but the allocators kept
+    (pyarrow's pool; glibc's heap), so that the run cannot count it as already its own:
+    the measured start is the interpreter, the libraries, the frame and what could not be
+    given back. (polars' allocator offers no such call: what it keeps stays.)"""
+    import contextlib
+    import ctypes
+
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def run_floor(frame: Any, backend: str, api: str, token: str, work: Path, rec: Recorder) -> Any:
     """The transfer floor (see the module docstring)."""
     rec.mark("prepare")
@@ -301,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
+    libraries_rss = _rss()
     frame = load_frame(args.ids, args.backend)
     record: dict[str, Any] = {
         "product_path": product_path if args.variant == "product" else None,
@@ -308,8 +330,11 @@ def main(argv: list[str] | None = None) -> int:
         "backend": args.backend,
         "rows": len(frame),
         "frame_bytes": frame_memory(frame),
+        "libraries_rss": libraries_rss,
     }
     gc.collect()
+    record["loaded_rss"] = _rss()
+    _give_back_free_memory()
     rec = Recorder()
     if args.variant == "product":
         _instrument(rec)
