@@ -531,9 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100k,1M,10M", help="comma list (default 100k,1M,10M)")
     parser.add_argument("--backends", default="pandas,polars", help="pandas, polars or both")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="floor,product,naive")
-    parser.add_argument(
-        "--repeat", type=int, default=None, help="runs per cell (default 3 below 10M, else 1)"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per cell (default 3)")
     parser.add_argument("--out", default=str(HERE / "results" / "e2e.json"))
     parser.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "cnb-bench"))
     parser.add_argument("--poll-delays", default="5,20", help="sandbox delays for the notice test")
@@ -570,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             ids_path = write_ids(n, cache)
-            repeat = args.repeat or (3 if n < 10_000_000 else 1)
+            repeat = args.repeat
             for backend in backends:
                 # round-robin over the variants, so that a change in the machine's load
                 # during the runs hits every variant alike
