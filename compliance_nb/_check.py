@@ -214,7 +214,8 @@ def _row_numbers(keys: pl.Series, right_keys: pl.Series) -> pl.Series:
 class _Lookup:
     """The added columns of one lookup, not yet one per row: ``table`` (one row per
     result plus the two of :func:`_with_sentinels`) and ``rows`` (for each input row,
-    its row of ``table``). :meth:`gather` makes them one per row."""
+    its row of ``table``, as a :class:`~compliance_nb._frames.RowPlan`). :meth:`gather`
+    makes them one per row."""
 
     table: pl.DataFrame
     rows: RowPlan
