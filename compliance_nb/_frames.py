@@ -306,7 +306,7 @@ def gather_rows(small: pl.DataFrame, rows: pl.Series | RowPlan) -> pl.DataFrame:
     """
     plan = rows if isinstance(rows, RowPlan) else RowPlan.of(rows)
     common = plan.common
-    if common is None or small.height == 0:
+    if common is None:
         return small.select(pl.all().gather(pl.Series(plan.rows())))
     at, taken = pl.Series(plan.at), pl.Series(plan.taken)
 
