@@ -50,9 +50,6 @@ def _to_polars(df: Any) -> pl.DataFrame:
         return df.collect()
     from ._frames import to_polars
 
-    if isinstance(getattr(df, "attrs", None), dict) and df.attrs:
-        df = df.copy(deep=False)  # the run record in attrs cannot go through Arrow
-        df.attrs = {}
     return to_polars(df)
 
 
