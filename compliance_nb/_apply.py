@@ -27,6 +27,7 @@ from ._check import DEFAULT_PREFIX, ColumnNames, join_results
 from ._exceptions import InputError
 from ._frames import as_frame, column_values, drop_columns, filter_rows, null_where
 from ._lazy import as_lazy, is_lazy
+from .rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
 
 __all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
 
@@ -36,7 +37,6 @@ DEFAULT_GEO_NAMES = frozenset(
     {"geo", "coordinates", "place", "place_id", "lat", "lon", "lng", "latitude", "longitude"}
 )
 _GEO_PREFIXES = ("geo.", "geo_", "coordinates.", "place.", "place_")
-_GEO_REASONS = ("scrub_geo", "geo_scrubbed")
 
 
 def default_geo_columns(columns: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
@@ -61,6 +61,19 @@ def _text(frame: Any, name: str) -> pl.Series:
     if isinstance(values, list):
         values = pl.Series(name, [None if v is None else str(v) for v in values])
     return values.cast(pl.String)
+
+
+def _row_status(lookups: pl.DataFrame) -> nw.DataFrame[Any]:
+    """Each row's status (column ``s``) from the result columns of its lookups (``m_hit``,
+    ``m_reason`` and, when the users job ran, ``u_hit``, ``u_reason``), by the rule of
+    :mod:`compliance_nb.rules.outcomes`. Whether a row had an ID does not matter here: it
+    decides only between ``available`` and none, neither of which is removed or scrubbed."""
+
+    def lookup(tag: str) -> Lookup:
+        return Lookup(hit=nw.col(f"{tag}hit"), reason=nw.col(f"{tag}reason"))
+
+    user = lookup("u_") if "u_hit" in lookups.columns else None
+    return nw.from_native(lookups).select(status_expr(lookup("m_"), user).alias("s"))
 
 
 def _warn_if_no_geo_columns(summary: dict[str, Any]) -> None:
@@ -161,29 +174,14 @@ def apply_compliance(
         )
         return hit, reason
 
-    m_hit, m_reason = line(names.main)
-    m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
-    labels = (
-        pl.DataFrame({"hit": m_hit, "reason": m_reason, "geo": m_geo})
-        .select(pl.when(pl.col("hit") & ~pl.col("geo")).then(pl.col("reason").fill_null("unknown")))
-        .to_series()
-    )
-    u_geo = pl.Series([False] * n, dtype=pl.Boolean)
-    if any(c in frame.columns for c in names.user.values()):
-        u_hit, u_reason = line(names.user)
-        u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
-        u_label = (
-            pl.DataFrame({"hit": u_hit, "reason": u_reason, "geo": u_geo})
-            .select(
-                pl.when(pl.col("hit") & ~pl.col("geo")).then(
-                    pl.lit("user_") + pl.col("reason").fill_null("unknown")
-                )
-            )
-            .to_series()
-        )
-        labels = labels.fill_null(u_label)
-    remove = labels.is_not_null()
-    scrub = (m_geo | u_geo) & ~remove
+    columns: dict[str, pl.Series] = {}
+    for tag, fields in (("m_", names.main), ("u_", names.user)):
+        if tag == "m_" or any(c in frame.columns for c in fields.values()):
+            columns[f"{tag}hit"], columns[f"{tag}reason"] = line(fields)
+    status = _row_status(pl.DataFrame(columns))
+    remove = status.select(removed_expr(nw.col("s"))).to_native().to_series()
+    scrub = status.select(scrubbed_expr(nw.col("s"))).to_native().to_series()
+    labels = status.to_native().to_series().filter(remove)
 
     compliance_cols = [*names.main.values(), *names.user.values(), names.compliant, names.status]
     if geo_columns is None:
@@ -203,7 +201,7 @@ def apply_compliance(
     if drop:
         out = drop_columns(out, compliance_cols)
 
-    removed = labels.drop_nulls().value_counts(sort=True)
+    removed = labels.value_counts(sort=True)
     summary: dict[str, Any] = {
         "rows_in": n,
         "rows_out": len(out),
@@ -267,18 +265,14 @@ def _apply_lazy(
         return hit, reason
 
     m_hit, m_reason = line(names.main)
-    m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
-    label: Any = nw.when(m_hit & ~m_geo).then(m_reason.fill_null("unknown"))
-    u_geo: nw.Expr = nw.lit(False)
+    user = None
     if any(c in columns for c in names.user.values()):
         u_hit, u_reason = line(names.user)
-        u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
-        u_label = nw.when(u_hit & ~u_geo).then(
-            nw.concat_str(nw.lit("user_"), u_reason.fill_null("unknown"))
-        )
-        label = nw.coalesce(label, u_label)
-    remove = ~label.is_null()
-    scrub = (m_geo | u_geo) & ~remove
+        user = Lookup(hit=u_hit, reason=u_reason)
+    status = status_expr(Lookup(hit=m_hit, reason=m_reason), user)
+    remove = removed_expr(status)
+    scrub = scrubbed_expr(status)
+    label = nw.when(remove).then(status)
 
     compliance_cols = [*names.main.values(), *names.user.values(), names.compliant, names.status]
     if geo_columns is None:

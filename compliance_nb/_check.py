@@ -52,11 +52,19 @@ from ._frames import (
     require_columns,
     to_polars,
 )
-from ._ids import ParsedIds, check_kind, parse_id_parts, repeated_values, unique_ids
+from ._ids import (
+    ParsedIds,
+    check_kind,
+    id_values,
+    parse_id_parts,
+    repeated_values,
+    unique_ids,
+)
 from ._lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
 from ._results import RESULTS_SCHEMA, collapse_results, read_results
 from ._rowstate import RowResults
 from ._timestamps import TIMESTAMP_FORMAT
+from .rules.outcomes import Lookup, compliant_expr, label_expr, status_expr
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -64,8 +72,6 @@ if TYPE_CHECKING:
 __all__ = ["ColumnNames", "check_compliance", "join_results"]
 
 DEFAULT_PREFIX = "compliance_"
-_GEO_REASONS = ("scrub_geo", "geo_scrubbed")
-AVAILABLE = "available"
 _UTC = pl.Datetime("us", "UTC")
 _RESULT_FIELDS = ("action", "reason", "created_at", "redacted_at")
 
@@ -122,27 +128,18 @@ def _check_clashes(columns: list[str], names: ColumnNames, with_user: bool) -> N
 def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     """Collapsed results keyed by UInt64 ``__key`` (one row per key), with what each
     row's status needs, worked out once per result rather than once per input row:
-    ``__hit`` (True), ``__geo`` (a geo scrub), ``__label`` (the status the result gives
-    when it decides: the reason, ``geo_scrubbed``, or ``user_<reason>``), ``__compliant``
-    (False) and ``__present`` (True). Text is Categorical, timestamps UTC; the labels
-    are made from the reasons' categories, never as text per result."""
+    ``__hit`` (True), ``__label`` (the status the result gives when it decides, by
+    :func:`~compliance_nb.rules.outcomes.label_expr`) and ``__present`` (True). Text is
+    Categorical, timestamps UTC."""
     integer_ids = results.schema["id"].is_integer()
     if integer_ids:  # the engine's results: IDs as numbers
         number = pl.col("id").cast(pl.UInt64, strict=False)
-    else:
-        key = pl.col("id").cast(pl.String)
-        number = key.cast(pl.UInt64, strict=False)
-        if results.select(number.null_count() > pl.col("id").null_count()).item():
-            number = key.str.strip_chars().cast(pl.UInt64, strict=False)  # stray blanks
+    else:  # results given as a frame: the ID rule, as for the rows' IDs
+        number = pl.lit(id_values(results.get_column("id")))
     reason = pl.col("reason").cast(pl.Categorical)
-    geo = reason.is_in(_GEO_REASONS).fill_null(False)
-    if user:
-        seen = results.get_column("reason").drop_nulls().unique().cast(pl.String).to_list()
-        removal = reason.replace_strict(
-            seen, ["user_" + r for r in seen], default=None, return_dtype=pl.Categorical
-        ).fill_null(_category("user_unknown"))
-    else:
-        removal = reason.fill_null(_category("unknown"))
+    label = nw.from_native(results.select(pl.col("reason").cast(pl.String))).select(
+        label_expr(nw.col("reason"), user=user).cast(nw.Categorical).alias("__label")
+    )
     out = results.select(
         number.alias("__key"),
         pl.col("action").cast(pl.Categorical),
@@ -150,11 +147,8 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
         pl.col("created_at").cast(_UTC),
         pl.col("redacted_at").cast(_UTC),
         pl.lit(True).alias("__hit"),
-        geo.alias("__geo"),
-        pl.when(geo).then(_category("geo_scrubbed")).otherwise(removal).alias("__label"),
-        pl.lit(False).alias("__compliant"),
         pl.lit(True).alias("__present"),
-    )
+    ).with_columns(label.to_native().get_column("__label"))
     if out.get_column("__key").null_count():  # not from the engine: a copy without them
         out = out.drop_nulls("__key")
     # collapsed by number, integer IDs give each key once; text IDs that differ only in
@@ -162,11 +156,6 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     if not integer_ids and len(repeated_values(out.get_column("__key").to_numpy())):
         out = out.unique("__key", keep="first", maintain_order=True)
     return out
-
-
-def _category(text: str) -> pl.Expr:
-    """``text`` as a Categorical literal (a label, without a String column per row)."""
-    return pl.lit(text, dtype=pl.Categorical)
 
 
 def _with_sentinels(right: pl.DataFrame) -> pl.DataFrame:
@@ -181,10 +170,8 @@ def _with_sentinels(right: pl.DataFrame) -> pl.DataFrame:
             "created_at": [None, None],
             "redacted_at": [None, None],
             "__hit": [False, False],
-            "__geo": [False, False],
-            "__label": [AVAILABLE, None],
-            "__compliant": [True, None],
             "__present": [True, False],
+            "__label": [None, None],
         },
         schema=schema,
     )
@@ -224,11 +211,10 @@ class _Lookup:
         return gather_rows(self.table, self.rows)
 
 
-def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) -> _Lookup:
+def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str) -> _Lookup:
     """For keys (one per input row): the result fields (null where the key has no
-    result), ``label`` (the row's status from this lookup alone) and ``compliant``; with
-    ``flags``, also ``hit``, ``geo`` and ``present`` (see :func:`_keyed`). Each column
-    is prefixed ``tag``. Holds no reference to ``keys`` or ``results``."""
+    result), ``label``, ``hit`` and ``present`` (see :func:`_keyed`). Each column is
+    prefixed ``tag``. Holds no reference to ``keys`` or ``results``."""
     right = _keyed(results, user=tag == "u_")
     del results  # the caller holds no other reference: freed before the join's tables
     rows = _row_numbers(keys.cast(pl.UInt64), right.get_column("__key"))
@@ -236,10 +222,10 @@ def _lookup(keys: pl.Series, results: pl.DataFrame, tag: str, *, flags: bool) ->
         raise AssertionError(f"lookup changed the row count: {len(keys)} -> {rows.len()}")
     table = _with_sentinels(right.drop("__key"))
     del right
-    return _tagged(table, RowPlan.of(rows), tag, flags=flags)
+    return _tagged(table, RowPlan.of(rows), tag)
 
 
-def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
+def _state_lookup(state: RowResults, tag: str) -> _Lookup:
     """:func:`_lookup` for results already joined per ID (:class:`RowResults`): each
     row's entry, with the result of each ID that has one."""
     rows = RowPlan.of(state.rows())  # entries, then the two of _with_sentinels
@@ -251,54 +237,41 @@ def _state_lookup(state: RowResults, tag: str, *, flags: bool) -> _Lookup:
     )
     table = _with_sentinels(keyed.drop("__key"))
     del entries, keyed
-    return _tagged(table, rows, tag, flags=flags)
+    return _tagged(table, rows, tag)
 
 
-def _tagged(table: pl.DataFrame, rows: RowPlan, tag: str, *, flags: bool) -> _Lookup:
+def _tagged(table: pl.DataFrame, rows: RowPlan, tag: str) -> _Lookup:
     """The lookup of ``table`` (from :func:`_with_sentinels`) at ``rows``: the columns a
     lookup gives, named with ``tag``."""
-    wanted = [*_RESULT_FIELDS, "__label", "__compliant"]
-    if flags:
-        wanted += ["__hit", "__geo", "__present"]
+    wanted = [*_RESULT_FIELDS, "__label", "__hit", "__present"]
     return _Lookup(table.select(pl.col(c).alias(tag + c.removeprefix("__")) for c in wanted), rows)
 
 
 def _status_columns(
     main: pl.DataFrame, user: pl.DataFrame | None, names: ColumnNames
 ) -> pl.DataFrame:
-    """Build the added columns from the per-row lookups (tags ``m_`` and ``u_``).
+    """Build the added columns from the lookups (tags ``m_`` and ``u_``): the result fields,
+    and ``compliant`` and the status by :mod:`compliance_nb.rules.outcomes`. ``main`` is
+    one row per input row, or (one kind) the lookup's table, one row per result."""
+    frame = main if user is None else pl.concat([main, user], how="horizontal")
 
-    Status: no ID -> null; a Tweet removal -> its label; a user removal -> ``user_`` +
-    reason; any remaining hit is a geo scrub -> ``geo_scrubbed``; else ``available``.
-    Without a users lookup the Tweet lookup's ``label`` and ``compliant`` are the
-    answer as they are."""
-    selected = [pl.col(f"m_{f}").alias(names.main[f]) for f in _RESULT_FIELDS]
-    if user is None:
-        return main.select(
-            *selected,
-            pl.col("m_compliant").alias(names.compliant),
-            pl.col("m_label").alias(names.status),
+    def lookup(tag: str, present: bool) -> Lookup:
+        return Lookup(
+            hit=nw.col(f"{tag}hit"),
+            reason=nw.col(f"{tag}reason").cast(nw.String),
+            present=nw.col(f"{tag}present") if present else None,
+            label=nw.col(f"{tag}label").cast(nw.String),
         )
-    frame = pl.concat([main, user], how="horizontal")
-    m_hit, u_hit = pl.col("m_hit"), pl.col("u_hit")
-    status = (
-        pl.when(~pl.col("m_present"))
-        .then(None)
-        .when(m_hit & ~pl.col("m_geo"))
-        .then(pl.col("m_label").cast(pl.String))
-        .when(u_hit & ~pl.col("u_geo"))
-        .then(pl.col("u_label").cast(pl.String))
-        .when(m_hit | u_hit)
-        .then(pl.lit("geo_scrubbed"))
-        .otherwise(pl.lit(AVAILABLE))
-    )
-    compliant = pl.when(pl.col("m_present")).then(~(m_hit | u_hit))
-    selected += [pl.col(f"u_{f}").alias(names.user[f]) for f in _RESULT_FIELDS]
+
+    status = status_expr(lookup("m_", True), lookup("u_", False) if user is not None else None)
+    selected = [nw.col(f"m_{f}").alias(names.main[f]) for f in _RESULT_FIELDS]
+    if user is not None:
+        selected += [nw.col(f"u_{f}").alias(names.user[f]) for f in _RESULT_FIELDS]
     selected += [
-        compliant.cast(pl.Boolean).alias(names.compliant),
-        status.cast(pl.Categorical).alias(names.status),
+        compliant_expr(status).cast(nw.Boolean).alias(names.compliant),
+        status.cast(nw.Categorical).alias(names.status),
     ]
-    return frame.select(selected)
+    return nw.from_native(frame).select(selected).to_native()
 
 
 def _attach(
@@ -316,11 +289,6 @@ def _attach(
 
 _M_HIT, _U_HIT = "__compliance_nb_m_hit", "__compliance_nb_u_hit"
 _M_KEY, _U_KEY = "__compliance_nb_m_key", "__compliance_nb_u_key"
-
-
-def _nw_label(reason: nw.Expr) -> nw.Expr:
-    geo = reason.is_in(_GEO_REASONS).fill_null(False)
-    return nw.when(geo).then(nw.lit("geo_scrubbed")).otherwise(reason.fill_null("unknown"))
 
 
 def build_lazy(
@@ -348,36 +316,21 @@ def build_lazy(
             hit_name=_U_HIT,
             key_name=_U_KEY,
         )
-    present = ~nw.col(_M_KEY).is_null()
-    m_hit = nw.col(_M_HIT).fill_null(False)
-    m_reason = nw.col(names.main["reason"]).cast(nw.String)
-    m_geo = m_reason.is_in(_GEO_REASONS).fill_null(False)
-    m_removal = m_hit & ~m_geo
-    status: Any = nw.when(~present).then(nw.lit(None, nw.String))
-    if with_user:
-        u_hit = nw.col(_U_HIT).fill_null(False)
-        u_reason = nw.col(names.user["reason"]).cast(nw.String)
-        u_geo = u_reason.is_in(_GEO_REASONS).fill_null(False)
-        u_removal = u_hit & ~u_geo
-        status = (
-            status.when(m_removal)
-            .then(_nw_label(m_reason))
-            .when(u_removal)
-            .then(nw.concat_str(nw.lit("user_"), u_reason.fill_null("unknown")))
-            .when(m_geo | u_geo)
-            .then(nw.lit("geo_scrubbed"))
-            .otherwise(nw.lit("available"))
+    main = Lookup(
+        hit=nw.col(_M_HIT).fill_null(False),
+        reason=nw.col(names.main["reason"]).cast(nw.String),
+        present=~nw.col(_M_KEY).is_null(),
+    )
+    user = (
+        Lookup(
+            hit=nw.col(_U_HIT).fill_null(False),
+            reason=nw.col(names.user["reason"]).cast(nw.String),
         )
-        compliant = nw.when(present).then(~(m_hit | u_hit))
-    else:
-        status = (
-            status.when(m_removal)
-            .then(_nw_label(m_reason))
-            .when(m_geo)
-            .then(nw.lit("geo_scrubbed"))
-            .otherwise(nw.lit("available"))
-        )
-        compliant = nw.when(present).then(~m_hit)
+        if with_user
+        else None
+    )
+    status = status_expr(main, user)
+    compliant = compliant_expr(status)
     added = names.added(with_user)
     if backend_name(out) != "dask":  # Dask: made nullable "boolean" by finish_lazy
         compliant = compliant.cast(nw.Boolean)
@@ -493,7 +446,7 @@ def join_results(
         collapsed = collapse_results(results_frame(results))
         return build_lazy(frame, id_column, collapsed, names=names).to_native()
     parsed = _parse_column(frame, id_column, errors, label)
-    main = _lookup(parsed.ids, collapse_results(results_frame(results)), "m_", flags=False)
+    main = _lookup(parsed.ids, collapse_results(results_frame(results)), "m_")
     del parsed
     return _attach(frame, main, None, names).to_native()
 
@@ -681,8 +634,8 @@ def check_compliance(
         _remember(lazy_out, engine, used_client, id_column, user_id_column, prefix)
         return lazy_out
     # the results were joined on per row as they were read (see _rowstate)
-    main = _state_lookup(states.pop(kind), "m_", flags=with_user)
-    user = _state_lookup(states.pop("users"), "u_", flags=True) if with_user else None
+    main = _state_lookup(states.pop(kind), "m_")
+    user = _state_lookup(states.pop("users"), "u_") if with_user else None
     native = _attach(frame, main, user, names).to_native()
     _remember(native, engine, used_client, id_column, user_id_column, prefix)
     return native

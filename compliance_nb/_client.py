@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import tempfile
 import time
 import uuid
@@ -73,6 +72,7 @@ from ._transfer import (
     upload_plain,
     upload_resumable,
 )
+from .rules.limits import RATE_LIMIT, RATE_WINDOW, RESUMABLE_THRESHOLD, is_job_id
 
 __all__ = ["DEFAULT_BASE_URL", "ComplianceClient"]
 
@@ -86,10 +86,8 @@ ROUTE_GET = "GET /2/compliance/jobs/:id"
 ROUTE_CANCEL = "DELETE /2/compliance/jobs/:id"
 LIST_STATUSES = ("created", "in_progress", "failed", "complete")
 #: Uploads larger than this use the resumable protocol when ``run`` chooses.
-RESUMABLE_THRESHOLD = 32 * 1024 * 1024
 #: After a failed create, a job with our name created this recently is ours.
 _CREATE_LOOKUP_WINDOW = 600.0
-_JOB_ID = re.compile(r"[0-9]{1,19}")
 _MAX_BACKOFF = 60.0
 _MAX_RATE_LIMIT_RETRIES = 5
 #: wait() gives up on a never-uploaded job this long after its upload window closed
@@ -133,7 +131,7 @@ def _check_job_id(job_id: str | int | Job) -> str:
     if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
         raise InputError(f"A job ID is a string of 1-19 digits, not a {type(job_id).__name__}.")
     text = str(job_id).strip()
-    if not _JOB_ID.fullmatch(text):
+    if not is_job_id(text):
         raise InputError(f"{text[:40]!r} is not a job ID: job IDs are 1-19 digits.")
     return text
 
@@ -185,8 +183,8 @@ class ComplianceClient:
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff: float = 1.0,
-        rate_limit: int = 150,
-        rate_window: float = 900.0,
+        rate_limit: int = RATE_LIMIT,
+        rate_window: float = RATE_WINDOW,
         max_rate_limit_wait: float = 900.0,
         sleep: Callable[[float], None] | None = None,
         user_agent: str | None = None,
@@ -880,8 +878,8 @@ class ComplianceClient:
         """Create a job, upload ``ids``, wait, download; return the results file's path.
 
         The IDs are validated before the job is created. ``resumable=None`` chooses the
-        resumable protocol for uploads over 32 MiB. When cancelled, a job that has not
-        finished is cancelled on the API as well.
+        resumable protocol for uploads over ``RESUMABLE_THRESHOLD`` (64 MiB). When
+        cancelled, a job that has not finished is cancelled on the API as well.
         """
         _check_kind(kind)
         self._require_token()

@@ -48,6 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import narwhals.stable.v2 as nw
 import polars as pl
 
 from ._events import CancelToken, ProgressEvent, emit
@@ -65,6 +66,8 @@ from ._ledger import Ledger, LedgerRecord
 from ._models import Job
 from ._results import RESULTS_SCHEMA, ResultsParser, collapse_results
 from ._rowstate import RowResults
+from .rules.limits import DOWNLOAD_WINDOW, JOB_NAME_MAX, MAX_IDS_PER_JOB, RESUMABLE_THRESHOLD
+from .rules.outcomes import AVAILABLE, label_expr
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -80,16 +83,12 @@ __all__ = [
     "validate_options",
 ]
 
-#: IDs per job before the set is split over several jobs (run one after another). The API
-#: documents no maximum; 25 million IDs make an upload file of about 500 MB.
-DEFAULT_MAX_IDS_PER_JOB = 25_000_000
-#: Upload files larger than this (bytes) use a resumable upload: 64 MiB.
-DEFAULT_RESUMABLE_THRESHOLD = 64 * 1024 * 1024
-#: Stored results older than this (from the job's creation) are not reused: 7 days, the
-#: API's download window.
-DEFAULT_MAX_AGE = timedelta(days=7)
-
-_JOB_NAME_MAX = 64
+#: The defaults of the options (the values are defined in :mod:`compliance_nb.rules.limits`).
+DEFAULT_MAX_IDS_PER_JOB = MAX_IDS_PER_JOB
+DEFAULT_RESUMABLE_THRESHOLD = RESUMABLE_THRESHOLD
+#: Stored results older than this (from the job's creation) are not reused: the API's
+#: download window.
+DEFAULT_MAX_AGE = timedelta(seconds=DOWNLOAD_WINDOW)
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
@@ -125,10 +124,15 @@ class EngineResult:
 
 
 def summarise(results: pl.DataFrame, n_checked: int) -> dict[str, int]:
-    """Counts for a ``joined`` event: checked, available and one entry per reason."""
-    counts = {"checked": n_checked, "available": n_checked - results.height}
+    """Counts for a ``joined`` event: checked, available and one entry per status label of
+    the kind's results alone (:func:`~compliance_nb.rules.outcomes.label_expr`), the labels
+    the report uses: distinct IDs."""
+    counts = {"checked": n_checked, AVAILABLE: n_checked - results.height}
     if results.height:
-        reasons = results["reason"].fill_null("unknown").value_counts(sort=True)
+        labels = nw.from_native(results.select(pl.col("reason").cast(pl.String))).select(
+            label_expr(nw.col("reason"), user=False)
+        )
+        reasons = labels.to_native().to_series().value_counts(sort=True)
         for reason, n in reasons.iter_rows():
             counts[str(reason)] = counts.get(str(reason), 0) + int(n)
     return counts
@@ -199,7 +203,7 @@ def _part_name(name: str | None, part: int, parts: int) -> str | None:
     if name is None or parts == 1:
         return name
     suffix = f" ({part}/{parts})"
-    return name[: _JOB_NAME_MAX - len(suffix)] + suffix
+    return name[: JOB_NAME_MAX - len(suffix)] + suffix
 
 
 def _empty_results() -> pl.DataFrame:

@@ -5,20 +5,10 @@ float column has already lost digits; :func:`parse_ids` refuses it. Everything e
 turned into one polars ``UInt64`` Series (same length as the input, null where the input
 was null or, with ``errors="coerce"``, unusable). IDs go to the API as decimal strings.
 
-What is accepted (one value at a time, vectorised):
-
-* integer columns (any width, signed or unsigned, numpy or nullable or Arrow-backed);
-* text columns (pandas ``object``/``str``/``string[pyarrow]``, polars ``String``): surrounding
-  whitespace is stripped; what is left must be 1 to 19 ASCII digits. Leading zeros are
-  allowed (``"007"`` is ID 7);
-* pandas ``object`` columns: each value that is text or a Python int is read as above,
-  also when the two are mixed in one column; any other value (bytes, float, bool, ...)
-  is an invalid value. A column of nothing but bytes is refused as a whole.
-
-Valid IDs are 1 to 2**63 - 1 (the largest snowflake; the API's pattern is ``^[0-9]{1,19}$``).
-Rejected values: negative numbers and zero, a leading ``+`` or ``-``, inner spaces,
-exponents (``"1e18"``), decimal points, 20 or more digits, non-ASCII digits, empty text,
-and, in ``object`` columns, anything that is not text or a Python int.
+What an ID is, is written once, in :mod:`compliance_nb.rules.ids` (integers and text from
+1 to 2**63 - 1; surrounding ASCII white space ignored, leading zeros dropped). Here that rule
+is applied to whole columns, and pandas ``object`` columns are read value by value (text and
+Python ints; anything else is an invalid value; a column of nothing but bytes is refused).
 
 Whole columns that are rejected whatever ``errors=`` says (:class:`IDColumnTypeError`):
 float, boolean, date/time and other non-integer, non-text columns.
@@ -34,6 +24,7 @@ float, boolean, date/time and other non-integer, non-text columns.
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import warnings
 from collections.abc import Callable, Iterable
@@ -41,17 +32,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
 
 from ._exceptions import IDColumnTypeError, InputError
 from ._models import JOB_KINDS
+from .rules.ids import MAX_DIGITS, MAX_ID, RULE, id_problem, integer_id_valid, text_id_key
 
 __all__ = [
     "MAX_ID",
     "ParsedIds",
     "check_kind",
     "fingerprint",
+    "id_values",
     "is_distinct_sorted",
     "parse_id_parts",
     "parse_ids",
@@ -61,9 +55,6 @@ __all__ = [
     "write_id_file",
 ]
 
-#: The largest valid ID (the largest signed 64-bit integer, as snowflakes are).
-MAX_ID = 2**63 - 1
-_DIGITS = r"^[0-9]{1,19}$"
 _EXAMPLES = 5
 _HASH_CHUNK = 1 << 20
 #: IDs written to the upload file at a time (about 10 MB of text).
@@ -115,14 +106,27 @@ def check_kind(kind: Any) -> str:
 
 def _from_integers(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Integer series -> (UInt64 ids with invalid set to null, invalid mask)."""
-    frame = pl.DataFrame({"v": values})
-    number = pl.when(pl.col("v") > 0).then(pl.col("v")).cast(pl.UInt64, strict=False)
-    out = frame.select(
-        number.alias("n"),
-        (pl.col("v").is_not_null() & (number.is_null() | (number > MAX_ID))).alias("bad"),
+    valid = integer_id_valid(nw.col("v"), unsigned=values.dtype.is_unsigned_integer())
+    out = (
+        nw.from_native(pl.DataFrame({"v": values}))
+        .select(
+            nw.when(valid).then(nw.col("v")).alias("n"),
+            (nw.col("v").is_null() | valid).alias("ok"),
+        )
+        .to_native()
     )
-    ids = out.select(pl.when(pl.col("bad")).then(None).otherwise(pl.col("n")))
-    return ids.to_series().cast(pl.UInt64), out["bad"]
+    return out["n"].cast(pl.UInt64), ~out["ok"]
+
+
+def id_values(values: pl.Series) -> pl.Series:
+    """An integer or text column's IDs (``UInt64``), null where a value is not an ID.
+
+    >>> id_values(pl.Series(["007", "x", None, "0"])).to_list()
+    [7, None, None, None]
+    """
+    if values.dtype.is_integer():
+        return _from_integers(values)[0]
+    return _from_text(values.cast(pl.String))[0]
 
 
 def _to_numbers(values: pl.Series) -> pl.Series:
@@ -154,22 +158,20 @@ def _from_text(values: pl.Series) -> tuple[pl.Series, pl.Series]:
         number.null_count() == values.null_count()
         and not values.str.starts_with("+").any()
         and isinstance(longest, int)
-        and longest <= 19
+        and longest <= MAX_DIGITS
         and isinstance(lowest, int)
         and lowest >= 1
         and isinstance(highest, int)
         and highest <= MAX_ID
     ):
         return number, pl.repeat(False, len(values), dtype=pl.Boolean, eager=True)
-    stripped = values.str.strip_chars()
-    ok_shape = stripped.str.contains(_DIGITS)
-    number = pl.select(
-        pl.when(ok_shape).then(stripped).otherwise(None).cast(pl.UInt64, strict=False)
-    ).to_series()
-    ok = ok_shape & number.is_not_null() & (number >= 1) & (number <= MAX_ID)
-    bad = values.is_not_null() & ~ok.fill_null(False)
-    ids = pl.select(pl.when(bad).then(None).otherwise(number).alias(values.name)).to_series()
-    return ids.cast(pl.UInt64), bad
+    key = (
+        nw.from_native(pl.DataFrame({"v": values}))
+        .select(text_id_key(nw.col("v")))
+        .to_native()["v"]
+    )
+    bad = values.is_not_null() & key.is_null()
+    return key.cast(pl.UInt64).alias(values.name), bad
 
 
 def _from_objects(values: list[Any], name: str) -> tuple[pl.Series, pl.Series]:
@@ -178,7 +180,7 @@ def _from_objects(values: list[Any], name: str) -> tuple[pl.Series, pl.Series]:
     column could not be converted to Arrow as a whole.)"""
     text = [v if isinstance(v, str) else None for v in values]
     ints = [
-        v if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_ID else None
+        int(v) if isinstance(v, numbers.Integral) and id_problem(v) is None else None
         for v in values
     ]
     present = [v is not None and not _is_missing(v) for v in values]
@@ -248,7 +250,7 @@ def parse_id_parts(
     pieces: list[pl.Series] = []  # otherwise: each part's IDs
     nulls: list[np.ndarray] = []  # the rows of null IDs in ``joined``
     n_rows = n_null = n_invalid = 0
-    examples: list[str] = []
+    examples: list[Any] = []
     for part in parts:
         ids, part_null, part_invalid, shown = _parse_part(part, column, kind_label)
         n_null, n_invalid = n_null + part_null, n_invalid + part_invalid
@@ -281,19 +283,18 @@ def parse_id_parts(
         ids=out.alias(column),
         n_null=n_null,
         n_invalid=n_invalid,
-        invalid_examples=tuple(examples),
+        invalid_examples=tuple(repr(v) for v in examples),
     )
 
 
 def _parse_part(
     values: pl.Series | list[Any], column: str, kind_label: str
-) -> tuple[pl.Series, int, int, list[str]]:
+) -> tuple[pl.Series, int, int, list[Any]]:
     """One part of a column: its IDs (``UInt64``, null where missing or unusable), the
-    count of nulls, the count of unusable values and up to five of them (``repr``)."""
+    count of nulls, the count of unusable values and up to five of them."""
     if isinstance(values, list):
         n_null = sum(1 for v in values if v is None or _is_missing(v))
         ids, bad = _from_objects(values, column)
-        source: pl.Series = pl.Series(column, [repr(v) for v in values], dtype=pl.String)
     else:
         dtype = values.dtype
         n_null = values.null_count()
@@ -319,24 +320,25 @@ def _parse_part(
                 f"Column {column!r} has type {dtype}, which cannot hold {kind_label}s. Use a "
                 "column of integers or of decimal text; " + _FLOAT_HINT.format(col=column)
             )
-        source = values
     n_invalid = int(bad.sum() or 0) if bad is not None else 0
     shown: list[str] = []
     if n_invalid:
         assert bad is not None
-        head = source.filter(bad).head(_EXAMPLES).to_list()
-        shown = head if isinstance(values, list) else [repr(v) for v in head]  # list: reprs
+        if isinstance(values, list):
+            head = [v for v, b in zip(values, bad.to_list(), strict=True) if b][:_EXAMPLES]
+        else:
+            head = values.filter(bad).head(_EXAMPLES).to_list()
+        shown = head
     return ids.cast(pl.UInt64), n_null, n_invalid, shown
 
 
 def _report_invalid(
-    column: str, kind_label: str, errors: str, n_invalid: int, examples: list[str]
+    column: str, kind_label: str, errors: str, n_invalid: int, examples: list[Any]
 ) -> None:
     """Raise (``errors="raise"``) or warn (``"coerce"``) about unusable values."""
     message = (
         f"Column {column!r} has {n_invalid} value(s) that are not valid {kind_label}s "
-        f"(e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal digits, at most "
-        f"{MAX_ID}; surrounding whitespace is ignored."
+        f"(e.g. {'; '.join(f'{v!r}: {id_problem(v)}' for v in examples)}). {RULE}."
     )
     if errors == "raise":
         raise InputError(

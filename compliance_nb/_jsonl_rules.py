@@ -52,6 +52,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import polars as pl
 
+from .rules.ids import MAX_DIGITS, canonical_id
+from .rules.outcomes import GEO_REASONS, UNKNOWN, USER_PREFIX
+
 __all__ = [
     "SCRUB_REASONS",
     "Counts",
@@ -66,7 +69,7 @@ __all__ = [
 ]
 
 #: Reasons that mean "remove the geo information", not "remove the Tweet".
-SCRUB_REASONS = frozenset({"scrub_geo", "geo_scrubbed"})
+SCRUB_REASONS = frozenset(GEO_REASONS)
 
 _REFERENCE_KEYS = frozenset({"type", "id"})
 _MENTION_KEYS = frozenset({"start", "end", "username", "id", "tag"})
@@ -100,8 +103,25 @@ def merged_mention(mention: dict[str, Any]) -> bool:
 
 
 def id_key(value: Any) -> str:
-    """The lookup key of an ID already checked in pass 1 (strings stay as they are)."""
-    return value if type(value) is str else str(value)
+    """The lookup key of an ID already checked in pass 1: its canonical decimal text (the
+    ID rule of :mod:`compliance_nb.rules.ids`), so that ``"007"`` and ``7`` find ID 7.
+    IDs as the API writes them are returned as they are, without a parse.
+
+    >>> id_key("1265324480517361664"), id_key(7), id_key(" 007")
+    ('1265324480517361664', '7', '7')
+    """
+    if (
+        type(value) is str
+        and 0 < len(value) < MAX_DIGITS
+        and value[0] != "0"
+        and value.isdigit()
+        and value.isascii()
+    ):
+        return value
+    try:
+        return canonical_id(value)
+    except ValueError:  # not an ID (pass 1 refused it): a key that matches no result
+        return "!" + repr(value)
 
 
 # --------------------------------------------------------------------------------------
@@ -145,7 +165,7 @@ class Verdicts:
             )
             scrub = frame["reason"].is_in(list(SCRUB_REASONS))
             removed = frame.filter(~scrub)
-            reasons = [r or "unknown" for r in removed["reason"].to_list()]
+            reasons = [r or UNKNOWN for r in removed["reason"].to_list()]
             return (
                 dict(zip(removed["id"].to_list(), reasons, strict=True)),
                 frozenset(frame.filter(scrub)["id"].to_list()),
@@ -186,9 +206,7 @@ class Editor:
 
     def removal_reason(self, tweet: dict[str, Any]) -> str | None:
         """Why a Tweet must go (its own result, its author's, its retweeted Tweet's)."""
-        tweet_id = tweet["id"]
-        if type(tweet_id) is not str:
-            tweet_id = str(tweet_id)
+        tweet_id = id_key(tweet["id"])
         reason = self.tweets_removed.get(tweet_id)
         if reason is not None:
             return reason
@@ -199,7 +217,7 @@ class Editor:
         if author_id is not None:
             reason = self.users_removed.get(id_key(author_id))
             if reason is not None:
-                return "author_" + reason
+                return USER_PREFIX + reason  # the label check_compliance gives such a row
         refs = tweet.get("referenced_tweets")
         if refs:
             for ref in refs:

@@ -25,7 +25,8 @@ import numpy as np
 import orjson
 
 from ._jsonl_read import LineError, PassMeter, line_error, numbered_lines
-from ._jsonl_rules import inlined, is_page, merged_mention
+from ._jsonl_rules import id_key, inlined, is_page, merged_mention
+from .rules.ids import id_problem
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,18 +43,16 @@ _ID_CHUNK = 1 << 18  # IDs gathered in a Python list before they go to a numpy a
 
 
 def _checked_id(value: Any, where: Any, name: str) -> str:
-    """An ID as canonical decimal text (no sign, no leading zero, below 2**64).
+    """An ID as canonical decimal text, by the ID rule (:mod:`compliance_nb.rules.ids`).
 
     ``where``/``name`` say where it sits, for the error message of a malformed one.
     """
-    if type(value) is str:
-        if 0 < len(value) < 20 and value.isdigit() and value[0] != "0" and value.isascii():
-            return value
-        if len(value) == 20 and value.isdigit() and value.isascii() and int(value) < 1 << 64:
-            return value
-    elif type(value) is int and 0 < value < 1 << 64:
-        return str(value)
-    raise LineError(f"{_path((where, name))} is not a decimal ID: {str(value)[:40]!r}")
+    key = id_key(value)  # the same key pass 2 looks results up by
+    if not key.startswith("!"):
+        return key
+    raise LineError(
+        f"{_path((where, name))} is not an ID ({id_problem(value)}): {str(value)[:40]!r}"
+    )
 
 
 def _path(where: Any) -> str:

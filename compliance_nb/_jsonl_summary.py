@@ -29,8 +29,8 @@ class JsonlSummary:
         tweets_flagged, users_flagged: distinct IDs with a result.
         tweets_removed, users_removed: objects removed, ``{place: {reason: count}}``,
             place one of ``data``, ``includes``, ``inlined``; a Tweet removed because
-            of its author has reason ``author_<reason>``, a retweet of a removed Tweet
-            ``retweeted_<reason>``.
+            of its author has reason ``user_<reason>`` (as in ``compliance_status``), a
+            retweet of a removed Tweet ``retweeted_<reason>``.
         geo_scrubbed: Tweets whose ``geo`` was removed, ``{place: count}``.
         references_stripped: inlined copies of removed objects cut back to their ID.
         includes_dropped: ``includes`` entries (``places``, ``media``, ``polls``) that

@@ -23,10 +23,8 @@ A lazy frame may hold billions of rows, so here:
 Rows: lazy engines do not promise an order; the output has the same rows as the input,
 not necessarily in the same order. Sort by a key of your own when order matters.
 
-Text IDs: per row the engine strips ASCII whitespace (space, ``\\t``, ``\\n``, ``\\r``,
-``\\v``, ``\\f``), then wants 1-19 ASCII digits; leading zeros are dropped; the value must
-be 1 to 2**63-1. This is the eager rule, except that other Unicode white space (e.g. a
-no-break space) is not stripped: such a value is invalid here.
+IDs: each row's ID is checked by the engine with the expressions of
+:mod:`compliance_nb.rules.ids`, the same rule as for eager frames.
 
 >>> import polars as pl
 >>> is_lazy(pl.LazyFrame({"id": [1]})), is_lazy(pl.DataFrame({"id": [1]}))
@@ -37,7 +35,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import string
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -48,8 +45,9 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from ._exceptions import IDColumnTypeError, InputError
-from ._ids import MAX_ID, parse_ids
+from ._ids import parse_ids
 from ._spill import DistinctIds
+from .rules.ids import MAX_ID, RULE, id_problem, integer_id_key, text_id_key
 
 __all__ = [
     "LazyIds",
@@ -65,8 +63,6 @@ __all__ = [
 
 #: Rows per batch streamed out of the engine (distinct ID values only).
 BATCH_ROWS = 1_000_000
-_WHITESPACE = string.whitespace  # ASCII: " \t\n\r\x0b\x0c"
-_MAX_ID_TEXT = str(MAX_ID)  # 19 digits
 _KEY = "__compliance_nb_key"
 _HIT = "__compliance_nb_hit"
 _EXAMPLES = 5
@@ -168,38 +164,14 @@ def _check_dtype(dtype: Any, column: str, kind_label: str) -> bool:
     )
 
 
-def _key_from_text(expr: nw.Expr) -> nw.Expr:
-    """Per-row key of a text ID column, computed by the engine: the canonical decimal
-    text of a valid ID, null otherwise (invalid or null). No regex anchors are used, as
-    engines disagree on what ``$`` matches."""
-    s = expr.str.strip_chars(_WHITESPACE)
-    digits = s.str.strip_chars_start("0")
-    n, n_digits = s.str.len_chars(), digits.str.len_chars()
-    valid = (
-        (n >= 1).fill_null(False)
-        & (n <= 19).fill_null(False)
-        & (~s.str.contains("[^0-9]")).fill_null(False)
-        & (n_digits >= 1).fill_null(False)
-        & ((n_digits < 19).fill_null(False) | (digits <= _MAX_ID_TEXT).fill_null(False))
-    )
-    return nw.when(valid).then(digits)
-
-
-def _key_from_integers(expr: nw.Expr, unsigned: bool) -> nw.Expr:
-    valid = (expr > 0).fill_null(False)
-    if unsigned:  # UInt64 can exceed the largest ID
-        valid = valid & (expr <= MAX_ID).fill_null(False)
-    return nw.when(valid).then(expr)
-
-
 def row_key(frame: nw.LazyFrame[Any], column: str) -> nw.Expr:
     """The engine-side expression giving each row's ID, or null where the ID is null or
     invalid: integer columns keep their type (an integer join is cheaper); text becomes
     canonical decimal text (no leading zeros)."""
     dtype = frame.collect_schema()[column]
     if dtype.is_integer():
-        return _key_from_integers(nw.col(column), unsigned=dtype.is_unsigned_integer())
-    return _key_from_text(nw.col(column).cast(nw.String))
+        return integer_id_key(nw.col(column), unsigned=dtype.is_unsigned_integer())
+    return text_id_key(nw.col(column).cast(nw.String))
 
 
 def _key_dtype(frame: nw.LazyFrame[Any], column: str) -> Any:
@@ -301,22 +273,12 @@ def _distinct_batches(frame: nw.LazyFrame[Any], column: str) -> Iterator[pl.Seri
         yield _series_from_arrow(collected.to_arrow().column(0))
 
 
-def _text_key_agrees(values: pl.Series, ids: pl.Series) -> pl.Series:
-    """Where ``parse_ids`` accepted a text value, does the engine-side row key (the same
-    expression, run by polars here) give that ID too? False marks values the per-row key
-    would not match (e.g. a no-break space around the digits): they count as invalid."""
-    frame = nw.from_native(pl.DataFrame({"v": values.cast(pl.String)}).lazy())
-    keys = frame.select(_key_from_text(nw.col("v")).alias("k")).collect().to_native()["k"]
-    return ids.is_null() | (keys == ids.cast(pl.String)).fill_null(False)
-
-
 def _valid_ids(
     batch: pl.Series | list[Any],
     column: str,
-    text: bool,
     kind_label: str,
     invalid: set[str],
-    examples: list[str],
+    examples: list[Any],
 ) -> pl.Series:
     """One batch's IDs (``UInt64``, null where the value is missing or invalid); the
     invalid values are added to ``invalid`` (as ``repr``, up to a cap) and ``examples``."""
@@ -324,21 +286,20 @@ def _valid_ids(
         warnings.simplefilter("ignore", UserWarning)
         parsed = parse_ids(batch, column=column, errors="coerce", kind_label=kind_label)
     ids = parsed.ids
-    if text and not isinstance(batch, list) and batch.dtype != pl.Null:
-        agrees = _text_key_agrees(batch, ids)
-        ids = pl.select(pl.when(agrees).then(ids)).to_series()
     if isinstance(batch, list):
         present = pl.Series([v is not None for v in batch], dtype=pl.Boolean)
-        source = pl.Series(column, [repr(v) for v in batch], dtype=pl.String)
+        source = pl.Series(column, batch, dtype=pl.Object)
     else:
         present, source = batch.is_not_null(), batch
     bad = present & ids.is_null()
     if bad.any():
         shown = source.filter(bad).to_list()
-        reprs = shown if isinstance(batch, list) else [repr(v) for v in shown]
-        examples += [r for r in reprs[:_EXAMPLES] if r not in invalid][: _EXAMPLES - len(examples)]
+        for value in shown[:_EXAMPLES]:
+            if len(examples) < _EXAMPLES and repr(value) not in invalid:
+                examples.append(value)
+                invalid.add(repr(value))
         if len(invalid) < _INVALID_CAP:
-            invalid.update(reprs[:_INVALID_CAP])
+            invalid.update(repr(v) for v in shown[:_INVALID_CAP])
     return ids
 
 
@@ -367,10 +328,10 @@ def unique_lazy_ids(
     text = _check_dtype(frame.collect_schema()[column], column, kind_label)
     seen = DistinctIds()  # spills to temporary files beyond a few million IDs
     invalid: set[str] = set()  # distinct invalid values (as repr), counted up to a cap
-    examples: list[str] = []
+    examples: list[Any] = []
     try:
         for batch in _distinct_batches(frame, column):
-            ids = _valid_ids(batch, column, text, kind_label, invalid, examples)
+            ids = _valid_ids(batch, column, kind_label, invalid, examples)
             seen.add(ids.drop_nulls().cast(pl.UInt64).to_numpy())
             del batch, ids
         if invalid:
@@ -379,19 +340,22 @@ def unique_lazy_ids(
     finally:
         seen.close()  # the temporary files go now (also on an error), not when collected
     return LazyIds(
-        ids=distinct, text=text, n_invalid=len(invalid), invalid_examples=tuple(examples)
+        ids=distinct,
+        text=text,
+        n_invalid=len(invalid),
+        invalid_examples=tuple(repr(v) for v in examples),
     )
 
 
 def _report_invalid(
-    column: str, kind_label: str, errors: str, invalid: set[str], examples: list[str]
+    column: str, kind_label: str, errors: str, invalid: set[str], examples: list[Any]
 ) -> None:
     """Raise (``errors="raise"``) or warn about the invalid values found."""
     count = f"more than {_INVALID_CAP}" if len(invalid) >= _INVALID_CAP else str(len(invalid))
     message = (
         f"Column {column!r} has {count} distinct value(s) that are not valid "
-        f"{kind_label}s (e.g. {', '.join(examples)}). A valid ID is 1 to 19 decimal "
-        f"digits, at most {MAX_ID}; surrounding ASCII whitespace is ignored."
+        f"{kind_label}s (e.g. {'; '.join(f'{v!r}: {id_problem(v)}' for v in examples)}). "
+        f"{RULE}."
     )
     if errors == "raise":
         raise InputError(

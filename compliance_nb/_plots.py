@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import polars as pl
 
 from ._exceptions import InputError
-from ._report import AVAILABLE, lag_days, outcomes
+from ._report import lag_days, outcomes
 from ._snowflake import snowflake_time
+from .rules.outcomes import AVAILABLE, USER_PREFIX, reason_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,8 +71,7 @@ def reason_color(reason: str) -> str:
     >>> reason_color("deleted") == reason_color("user_deleted") == "#D55E00"
     True
     """
-    base = reason.removeprefix("user_")
-    base = "geo_scrubbed" if base == "scrub_geo" else base
+    base = reason_label(reason.removeprefix(USER_PREFIX), user=False)
     if base in REASON_COLORS:
         return REASON_COLORS[base]
     return _EXTRA_COLORS[sum(base.encode()) % len(_EXTRA_COLORS)]

@@ -22,6 +22,8 @@ import time
 from bisect import bisect_right, insort
 from collections.abc import Callable, Mapping
 
+from .rules.limits import RATE_LIMIT, RATE_WINDOW
+
 __all__ = ["RateBudget"]
 
 
@@ -38,8 +40,8 @@ class RateBudget:
 
     def __init__(
         self,
-        limit: int = 150,
-        window: float = 900.0,
+        limit: int = RATE_LIMIT,
+        window: float = RATE_WINDOW,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if limit < 1:

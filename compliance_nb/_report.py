@@ -27,16 +27,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import polars as pl
 
 from ._exceptions import InputError
 from ._runinfo import RunInfo, recall
+from .rules.outcomes import AVAILABLE, label_expr
 
 __all__ = ["ComplianceReport", "KindSummary", "compliance_report", "outcomes"]
 
-AVAILABLE = "available"
-# the API has spelled the geo reason both ways; show one
-_REASON_ALIASES = {"scrub_geo": "geo_scrubbed"}
 _KIND_NOUN = {"tweets": "Tweet IDs", "users": "user IDs"}
 
 
@@ -132,11 +131,15 @@ def outcomes(
                 "id", keep="first", maintain_order=True
             )
         status = (
-            pl.when(pl.col("_ok"))
-            .then(pl.lit(AVAILABLE))
-            .otherwise(pl.col("reason").replace(_REASON_ALIASES).fill_null("unknown"))
+            nw.when(nw.col("_ok"))
+            .then(nw.lit(AVAILABLE))
+            .otherwise(label_expr(nw.col("reason"), user=False))
         )
-        out[kind] = items.select("id", status.alias("status"), "created_at", "redacted_at")
+        out[kind] = (
+            nw.from_native(items)
+            .select("id", status.alias("status"), "created_at", "redacted_at")
+            .to_native()
+        )
     return out
 
 

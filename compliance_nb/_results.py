@@ -32,10 +32,11 @@ import polars as pl
 from ._exceptions import ResultsFormatError
 from ._ids import repeated_values
 from ._timestamps import parse_timestamps
+from .rules.ids import MAX_DIGITS, MAX_ID, id_problem
+from .rules.outcomes import REASON_SEVERITY, UNKNOWN_SEVERITY
 
 __all__ = [
     "COMPACT_SCHEMA",
-    "REASON_SEVERITY",
     "RESULTS_SCHEMA",
     "ResultsParser",
     "collapse_results",
@@ -62,22 +63,9 @@ COMPACT_SCHEMA: dict[str, Any] = {
     "reason": pl.Categorical,
 }
 
-#: Reasons, most severe first. Unknown reasons rank between ``bounced`` and the geo scrubs.
-REASON_SEVERITY: dict[str, int] = {
-    "deleted": 0,
-    "suspended": 1,
-    "deactivated": 2,
-    "protected": 3,
-    "bounced": 4,
-    "scrub_geo": 6,
-    "geo_scrubbed": 6,
-}
-_UNKNOWN_SEVERITY = 5
 
 _STRING_FIELDS = ("id", "action", "reason", "created_at", "redacted_at")
 _TIMESTAMP_FIELDS = ("created_at", "redacted_at")
-_ID_RE = re.compile(r"[0-9]{1,20}")
-_MAX_ID_DIGITS = 20  # 2**64 - 1 has 20 digits
 #: What polars is asked to read: every known field as text.
 _TEXT_SCHEMA: dict[str, Any] = {c: pl.String for c in _STRING_FIELDS}
 #: The same, but ``action`` and ``reason`` as Categorical: polars then refuses a value
@@ -324,16 +312,20 @@ def _checked(
 
 
 def _has_bad_id(ids: pl.Series, numbers: pl.Series) -> bool:
-    """True if an ID is missing or not 1 to 20 ASCII digits up to 2**64 - 1.
+    """True if an ID is missing or not an ID by the one rule (:mod:`compliance_nb.rules.ids`;
+    X writes IDs without white space, so none is allowed here).
 
     ``numbers`` is ``ids`` cast to UInt64 (not strictly): that cast takes exactly an
     optional ``+`` and ASCII digits, and gives null when the value does not fit (a test
-    holds polars to this), so a non-null number with no ``+`` and at most 20 characters
-    is a decimal ID."""
+    holds polars to this), so a non-null number from 1 to MAX_ID with no ``+`` and at
+    most MAX_DIGITS characters is an ID."""
     if numbers.null_count():  # missing, not a number, or above 2**64 - 1
         return True
-    too_long = ids.str.len_bytes() > _MAX_ID_DIGITS
-    return bool(ids.str.starts_with("+").any() or too_long.any())
+    lowest, highest = numbers.min(), numbers.max()
+    if not (isinstance(lowest, int) and lowest >= 1 and isinstance(highest, int)):
+        return True
+    too_long = ids.str.len_bytes() > MAX_DIGITS
+    return bool(highest > MAX_ID or ids.str.starts_with("+").any() or too_long.any())
 
 
 def _raise_first_bad_line(data: bytes, path: Any, first_line: int = 1) -> None:
@@ -370,8 +362,9 @@ def _raise_first_bad_line(data: bytes, path: Any, first_line: int = 1) -> None:
         ident = obj.get("id")
         if ident is None or not str(ident).strip():
             fail("it has no 'id'")
-        if not _ID_RE.fullmatch(ident) or int(ident) > 2**64 - 1:
-            fail(f"'id' {ident!r} is not a decimal ID")
+        why = id_problem(ident) or ("" if ident.isdigit() else "it has white space")
+        if why:
+            fail(f"'id' {ident!r} is not an ID ({why})")
         for key in _TIMESTAMP_FIELDS:
             if obj.get(key):
                 try:
@@ -444,8 +437,8 @@ def collapse_results(df: pl.DataFrame) -> pl.DataFrame:
     severity = (
         pl.col("reason")
         .cast(pl.String)
-        .replace_strict(REASON_SEVERITY, default=_UNKNOWN_SEVERITY, return_dtype=pl.Int8)
-        .fill_null(_UNKNOWN_SEVERITY)  # a missing reason is one we do not know
+        .replace_strict(REASON_SEVERITY, default=UNKNOWN_SEVERITY, return_dtype=pl.Int8)
+        .fill_null(UNKNOWN_SEVERITY)  # a missing reason is one we do not know
         .alias("__severity")
     )
     ranked = df.with_row_index("__row").with_columns(_group_key(df).alias("__id"))

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ._results import _UNKNOWN_SEVERITY, COMPACT_SCHEMA, REASON_SEVERITY
+from ._results import COMPACT_SCHEMA
+from .rules.outcomes import severity
 
 __all__ = ["Folded", "RowIndex", "RowResults"]
 
@@ -229,7 +230,7 @@ class RowResults:
         lines, places = self.index.find(ids)
         pairs, pair = _pairs_of(block)
         pair = pair[lines]
-        severity = np.array([_rank(reason) for _, reason in pairs], dtype=np.int8)[pair]
+        ranks = np.array([severity(reason) for _, reason in pairs], dtype=np.int8)[pair]
         redacted = _stamps(block.get_column("redacted_at"))[lines]
         created = _stamps(block.get_column("created_at"))[lines]
         # an ID with several lines in the block: its lines go last, its best line after
@@ -241,12 +242,12 @@ class RowResults:
         if len(repeated_places):
             repeated = np.isin(places, repeated_places)
             tail = np.flatnonzero(repeated)
-            rank_order = (-lines[tail], -redacted[tail], -severity[tail].astype(np.int16))
+            rank_order = (-lines[tail], -redacted[tail], -ranks[tail].astype(np.int16))
             order = np.concatenate([np.flatnonzero(~repeated), tail[np.lexsort(rank_order)]])
             single = len(places) - len(tail)
-            places, pair, severity = places[order], pair[order], severity[order]
+            places, pair, ranks = places[order], pair[order], ranks[order]
             redacted, created = redacted[order], created[order]
-        return Folded(places, pairs, pair, severity, redacted, created, single)
+        return Folded(places, pairs, pair, ranks, redacted, created, single)
 
     def fold(self, block: Folded) -> None:
         """Fold in a block made ready by :meth:`prepare` (blocks in file order)."""
@@ -300,7 +301,7 @@ class RowResults:
         if code > np.iinfo(self._code.dtype).max:
             self._code = self._code.astype(np.uint32)
         self._pairs[(action, reason)] = code
-        self._severity = np.append(self._severity, np.int8(_rank(reason)))
+        self._severity = np.append(self._severity, np.int8(severity(reason)))
         return code
 
     def _ready(self) -> None:
@@ -364,11 +365,6 @@ class RowResults:
         entries = self._entries_at(chosen)
         ids_chosen = pl.Series("id", index.id_at(places[chosen]), dtype=pl.UInt64)
         return entries.select(ids_chosen, *entries.columns)
-
-
-def _rank(reason: str | None) -> int:
-    """A reason's severity (0: ``deleted``, the most severe; a missing one: unknown)."""
-    return REASON_SEVERITY.get(reason, _UNKNOWN_SEVERITY) if reason else _UNKNOWN_SEVERITY
 
 
 def _resized(array: np.ndarray, size: int, fill: int) -> np.ndarray:

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, overload
 
 from ._exceptions import InputError
+from ._ids import id_values
+from .rules.ids import parse_id
 
 __all__ = ["FIRST_SNOWFLAKE", "TWITTER_EPOCH_MS", "snowflake_time"]
 
@@ -29,7 +31,6 @@ __all__ = ["FIRST_SNOWFLAKE", "TWITTER_EPOCH_MS", "snowflake_time"]
 TWITTER_EPOCH_MS = 1288834974657
 #: The smallest ID treated as a snowflake; smaller IDs carry no time.
 FIRST_SNOWFLAKE = 29_700_859_247
-_MAX_ID = 2**64 - 1
 _SHIFT = 1 << 22
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -43,19 +44,11 @@ def _one(value: Any) -> datetime | None:
             f"snowflake_time got {value!r} ({type(value).__name__}); pass IDs as int or "
             "decimal strings (a float cannot hold a 64-bit ID exactly)."
         )
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.isdigit() or not text.isascii():
-            return None
-        number = int(text)
-    elif isinstance(value, int):
-        number = value
-    else:
-        try:
-            number = int(value)  # numpy integers
-        except (TypeError, ValueError):
-            return None
-    if number < FIRST_SNOWFLAKE or number > _MAX_ID:
+    try:
+        number = parse_id(value)  # the one ID rule: anything else has no time
+    except ValueError:
+        return None
+    if number < FIRST_SNOWFLAKE:
         return None
     return _UNIX_EPOCH + timedelta(milliseconds=(number >> 22) + TWITTER_EPOCH_MS)
 
@@ -65,10 +58,8 @@ def _polars_times(series: Any) -> Any:
     import polars as pl
 
     dtype = series.dtype
-    if dtype == pl.String:
-        ids = series.str.strip_chars().str.to_integer(dtype=pl.UInt64, strict=False)
-    elif dtype.is_integer():
-        ids = series.cast(pl.UInt64, strict=False)  # negative -> null
+    if dtype == pl.String or dtype.is_integer():
+        ids = id_values(series)
     elif dtype == pl.Null:
         ids = series.cast(pl.UInt64)
     else:

@@ -6,8 +6,9 @@ and every request goes through :func:`storage_session`, whose requests carry no
 
 The pieces, in the order a job uses them:
 
-* :func:`prepare_ids` validates an ID source (iterable, path or binary file) BEFORE any
-  byte is sent and returns an :class:`UploadBody` that streams from disk;
+* :func:`prepare_ids` validates an ID source (iterable, path or binary file) against the
+  ID rule BEFORE any byte is sent and returns an :class:`UploadBody` that streams from
+  disk (IDs written otherwise than the API wants them, e.g. ``" 007"``, are sent as ``7``);
 * :func:`upload_plain` (one ``PUT``) or :func:`upload_resumable` (GCS resumable protocol:
   session start, 256 KiB-aligned chunks, status query and resume after a failure);
 * :func:`download_to` streams the results to a temporary file next to the destination,
@@ -19,7 +20,7 @@ The pieces, in the order a job uses them:
 >>> prepare_ids(["12", "x1"])
 Traceback (most recent call last):
 ...
-compliance_nb._exceptions.InputError: ID number 2 is not a decimal ID: 'x1'. ...
+compliance_nb._exceptions.InputError: ID number 2 is not an ID (not decimal digits): 'x1'. ...
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import numbers
 import os
 import re
 import tempfile
@@ -52,9 +52,10 @@ from ._exceptions import (
     UploadWindowExpiredError,
 )
 from ._redact import mask_text
+from .rules.ids import MAX_DIGITS, MAX_ID, RULE, canonical_id
+from .rules.limits import RESUMABLE_CHUNK
 
 __all__ = [
-    "MAX_ID",
     "RESUMABLE_CHUNK",
     "ByteSink",
     "TransferContext",
@@ -67,11 +68,8 @@ __all__ = [
     "upload_resumable",
 ]
 
-#: The largest ID accepted: Tweet and user IDs are unsigned 64-bit numbers.
-MAX_ID = 2**64 - 1
 _MAX_ID_BYTES = str(MAX_ID).encode()
 #: Resumable chunks (except the last) must be multiples of this many bytes.
-RESUMABLE_CHUNK = 256 * 1024
 _READ_BLOCK = 8 * 1024 * 1024
 _NOT_ID_BYTES = b"0123456789\n"
 _RETRYABLE_ERRORS = (
@@ -253,109 +251,111 @@ class _Growing(_FileView):
 
 
 class _IDValidator:
-    """Checks ID text block by block with vectorised operations (no Python loop per line).
+    """Checks ID text block by block against the ID rule (:mod:`compliance_nb.rules.ids`).
 
-    Feed it bytes with :meth:`feed`; it keeps an incomplete last line for the next block.
-    Only when a block fails does a per-line scan run, to name the line.
+    Feed it bytes with :meth:`feed`; it keeps an incomplete last line for the next block
+    and returns the block's complete lines as the API wants them (one canonical decimal ID
+    per line). A block of canonical IDs, what nearly every source holds, is checked with
+    vectorised operations and returned as it is; only a block that is not is read line by
+    line, to name the first line that is no ID or to write valid ones in canonical form
+    (surrounding white space and leading zeros dropped). :attr:`changed` says whether any
+    line was rewritten.
     """
 
     def __init__(self, label: str = "line") -> None:
         self.label = label
         self.lines = 0  # complete lines checked so far
-        self.size = 0
+        self.size = 0  # bytes read
+        self.changed = False
         self._carry = b""
 
-    def feed(self, block: bytes) -> None:
+    def feed(self, block: bytes) -> bytes:
         self.size += len(block)
         data = self._carry + block if self._carry else block
         cut = data.rfind(b"\n") + 1
         self._carry = data[cut:]
         if len(self._carry) > 4096:  # a "line" this long is no ID; fail now, not at EOF
             self._check(self._carry + b"\n")
-        if cut:
-            self._check(data[:cut])
+        return self._check(data[:cut]) if cut else b""
 
-    def finish(self) -> int:
-        """Check the last line (which need not end with a newline); return the ID count."""
+    def finish(self) -> bytes:
+        """Check the last line (which need not end with a newline); return it checked."""
+        out = b""
         if self._carry:
-            self._check(self._carry + b"\n")
+            out = self._check(self._carry + b"\n")
             self._carry = b""
         if self.lines == 0:
             raise InputError(
                 "There are no IDs to upload: the input is empty. Give at least one Tweet or "
                 "user ID, one per line."
             )
-        return self.lines
+        return out
 
-    def _check(self, block: bytes) -> None:
+    def _check(self, block: bytes) -> bytes:
         """``block`` is whole lines, each ending with a newline."""
-        if block.translate(None, _NOT_ID_BYTES):  # something besides digits and newlines
-            self._fail(block)
-        arr = np.frombuffer(block, dtype=np.uint8)
-        newlines = np.flatnonzero(arr == 10)
-        lengths = np.diff(newlines, prepend=-1) - 1
-        starts = newlines - lengths
-        longest = int(lengths.max())
-        if (
-            int(lengths.min()) < 1  # a blank line
-            or longest > 20  # more digits than any 64-bit number
-            or bool(np.any((arr[starts] == 48) & (lengths > 1)))  # a leading zero
-            or (
-                longest == 20
-                and any(block[s : s + 20] > _MAX_ID_BYTES for s in starts[lengths == 20])
-            )
-        ):
-            self._fail(block)
-        self.lines += len(newlines)
-
-    def _fail(self, block: bytes) -> None:
+        if _canonical_lines(block):
+            self.lines += block.count(b"\n")
+            return block
+        out = []
         for offset, line in enumerate(block.split(b"\n")[:-1], start=1):
-            why = _line_problem(line)
-            if why:
+            text = line.decode("utf-8", "replace")
+            try:
+                out.append(canonical_id(text))
+            except ValueError as exc:
                 number = self.lines + offset
-                shown = line[:60].decode("utf-8", "replace") + ("…" if len(line) > 60 else "")
-                what = "line" if self.label == "line" else "ID"
+                shown = text[:60] + ("…" if len(text) > 60 else "")
                 raise InputError(
-                    f"{self.label[0].upper()}{self.label[1:]} {number} {why}: {shown!r}. "
-                    f"Every {what} must be one Tweet or user ID: digits only (at most "
-                    "2^64-1), no spaces, no blank lines, no header."
-                )
-        raise InputError("The IDs could not be validated.")  # pragma: no cover
+                    f"{self.label[0].upper()}{self.label[1:]} {number} is not an ID ({exc}): "
+                    f"{shown!r}. {RULE}. Give one ID per line, with no header."
+                ) from None
+        self.lines += len(out)
+        self.changed = True
+        return ("\n".join(out) + "\n").encode()
 
 
-def _line_problem(line: bytes) -> str | None:
-    """Why one line is not an ID, or None when it is one."""
-    if not line:
-        return "is blank"
-    if line.endswith(b"\r") and line[:-1].isdigit():
-        return "ends with a carriage return (Windows line endings; convert the file to \\n)"
-    if not line.isdigit() or not line.isascii():
-        return "is not a decimal ID"
-    if len(line) > 1 and line.startswith(b"0"):
-        return "has a leading zero (write IDs without leading zeros)"
-    if len(line) > 20 or int(line) > MAX_ID:
-        return "is too large for a Tweet or user ID (the maximum is 2^64-1)"
-    return None
-
-
-def _id_text(item: object, number: int) -> str:
-    if type(item) is int:
-        return str(item)
-    if isinstance(item, str):
-        if "\n" in item or "\r" in item:
-            raise InputError(f"ID number {number} contains a line break: {item[:60]!r}.")
-        return item
-    if isinstance(item, numbers.Integral) and not isinstance(item, bool):
-        return str(int(item))
-    hint = (
-        " Floats cannot hold Tweet IDs exactly; read the IDs as strings or integers."
-        if isinstance(item, float) or type(item).__name__.startswith("float")
-        else ""
+def _canonical_lines(block: bytes) -> bool:
+    """True when every line of ``block`` (whole lines) is an ID written as the API wants
+    it: 1 to 19 ASCII digits, no leading zero, at most :data:`MAX_ID`. Vectorised."""
+    if block.translate(None, _NOT_ID_BYTES):  # something besides digits and newlines
+        return False
+    arr = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    lengths = np.diff(newlines, prepend=-1) - 1
+    starts = newlines - lengths
+    longest = int(lengths.max())
+    return not (
+        int(lengths.min()) < 1  # a blank line
+        or longest > MAX_DIGITS
+        or bool(np.any(arr[starts] == 48))  # a leading zero, or zero itself
+        or (
+            longest == MAX_DIGITS
+            and any(block[s : s + MAX_DIGITS] > _MAX_ID_BYTES for s in starts[lengths == 19])
+        )
     )
-    raise InputError(
-        f"ID number {number} is a {type(item).__name__} ({item!r}), not an ID; give IDs as "
-        f"int or decimal str.{hint}"
-    )
+
+
+def _item_lines(items: Iterable[Any]) -> bytes:
+    """Items of an iterable as canonical ID lines; InputError naming the first non-ID."""
+    out = []
+    for number, item in enumerate(items, start=1):
+        try:
+            out.append(canonical_id(item))
+        except ValueError as exc:
+            hint = (
+                " Floats cannot hold Tweet IDs exactly; read the IDs as strings or integers."
+                if isinstance(item, float) or type(item).__name__.startswith("float")
+                else ""
+            )
+            shown = repr(item)[:60]
+            raise InputError(
+                f"ID number {number} is not an ID ({exc}): {shown}. {RULE}.{hint}"
+            ) from None
+    if not out:
+        raise InputError(
+            "There are no IDs to upload: the input is empty. Give at least one Tweet or "
+            "user ID, one per line."
+        )
+    return "\n".join(out).encode()
 
 
 def prepare_ids(source: Any) -> UploadBody:
@@ -380,8 +380,11 @@ def prepare_ids(source: Any) -> UploadBody:
         with open(path, "rb") as f:
             while block := f.read(_READ_BLOCK):
                 validator.feed(block)
-        count = validator.finish()
-        return UploadBody(size=validator.size, count=count, path=path)
+        validator.finish()
+        if validator.changed:  # send the IDs as the API wants them, not the file as it is
+            with open(path, "rb") as f:
+                return _rewritten(f)
+        return UploadBody(size=validator.size, count=validator.lines, path=path)
     if isinstance(source, (bytes, bytearray, memoryview)):
         raise InputError(
             "Give the IDs as a list, a path or a binary file object, not as raw bytes."
@@ -414,27 +417,42 @@ def _prepare_iterable(source: Iterable[Any]) -> UploadBody:
     text: str | None = None
     if isinstance(source, np.ndarray) and source.dtype.kind in "iu":
         text = _join_ints(source)
-        items: list[Any] = source.tolist() if text is None else []
-        count_expected = len(source)
+        items: list[Any] = source.tolist()
     else:
         items = source if isinstance(source, list) else list(source)
-        count_expected = len(items)
         kinds = set(map(type, items))
         if kinds == {int}:
             text = _join_ints(items)
-    if text is None:
-        try:
-            text = "\n".join(items)  # all str: joined in C, checked vectorised below
-        except TypeError:
-            text = "\n".join(_id_text(item, n) for n, item in enumerate(items, start=1))
-    data = text.encode("utf-8")
-    validator = _IDValidator("ID number")
-    validator.feed(data)
-    count = validator.finish()
-    if count != count_expected:  # an item with a line break in it: find and name it
-        for n, item in enumerate(items, start=1):
-            _id_text(item, n)
-    return UploadBody(size=len(data), count=count, data=data)
+        elif kinds == {str}:
+            text = "\n".join(items)  # joined in C, checked vectorised below
+    if text is not None:  # the fast path: every item already an ID as the API wants it
+        data = text.encode("utf-8")
+        validator = _IDValidator("ID number")
+        with contextlib.suppress(InputError):  # the item-by-item path names the item
+            validator.feed(data)
+            validator.finish()
+            if not validator.changed and data.count(b"\n") == len(items) - 1:
+                return UploadBody(size=len(data), count=len(items), data=data)
+    data = _item_lines(items)
+    return UploadBody(size=len(data), count=data.count(b"\n") + 1, data=data)
+
+
+def _rewritten(f: IO[bytes]) -> UploadBody:
+    """A temporary file of the canonical ID lines of ``f`` (read from where it is)."""
+    validator = _IDValidator("line")
+    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on disk
+        prefix="compliance_nb-ids-", suffix=".txt", delete=False
+    )
+    try:
+        with tmp:
+            while block := f.read(_READ_BLOCK):
+                tmp.write(validator.feed(block))
+            tmp.write(validator.finish())
+            size = tmp.tell()
+    except BaseException:
+        os.unlink(tmp.name)
+        raise
+    return UploadBody(size=size, count=validator.lines, path=Path(tmp.name), temporary=True)
 
 
 def _prepare_fileobj(f: Any) -> UploadBody:
@@ -442,28 +460,19 @@ def _prepare_fileobj(f: Any) -> UploadBody:
     if not isinstance(probe, bytes):
         raise InputError("The file object is in text mode; open it in binary mode ('rb').")
     seekable = getattr(f, "seekable", lambda: False)()
+    if not seekable:  # a pipe, a socket: copied to a temporary file while validated
+        return _rewritten(f)
     validator = _IDValidator("line")
-    if seekable:
-        start = f.tell()
-        while block := f.read(_READ_BLOCK):
-            validator.feed(block)
-        count = validator.finish()
+    start = f.tell()
+    while block := f.read(_READ_BLOCK):
+        validator.feed(block)
+    validator.finish()
+    f.seek(start)
+    if validator.changed:
+        body = _rewritten(f)
         f.seek(start)
-        return UploadBody(size=validator.size, count=count, fileobj=f, start=start)
-    # not seekable (a pipe, a socket): copy to a temporary file while validating
-    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on disk
-        prefix="compliance_nb-ids-", suffix=".txt", delete=False
-    )
-    try:
-        with tmp:
-            while block := f.read(_READ_BLOCK):
-                validator.feed(block)
-                tmp.write(block)
-        count = validator.finish()
-    except BaseException:
-        os.unlink(tmp.name)
-        raise
-    return UploadBody(size=validator.size, count=count, path=Path(tmp.name), temporary=True)
+        return body
+    return UploadBody(size=validator.size, count=validator.lines, fileobj=f, start=start)
 
 
 def _transient(status: int) -> bool:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._exceptions import ComplianceError, InputError
 from ._redact import mask_text, mask_url
+from .rules.limits import is_job_id
 
 if TYPE_CHECKING:
     from ._client import ComplianceClient
@@ -215,13 +216,13 @@ def _summary_paragraph(df: Any, *, id_column: str, kind: str, where: str, prefix
     n_ok = int(compliant.sum() or 0)
     n_action = int((~compliant).sum() or 0)
     n_unchecked = int(compliant.null_count())
-    reasons = (
+    statuses = (  # each row's status, as check_compliance gave it (rules.outcomes)
         df.filter(pl.col("compliant") == False)  # noqa: E712 - a polars expression
-        .group_by(f"{prefix}reason")
+        .group_by(pl.col(f"{prefix}status").cast(pl.String))
         .len()
-        .sort("len", descending=True)
+        .sort(["len", f"{prefix}status"], descending=[True, False])
     )
-    parts = [f"{r or 'unknown'} {n:,}" for r, n in reasons.iter_rows()]
+    parts = [f"{status} {n:,}" for status, n in statuses.iter_rows()]
     info = recall(df)
     jobs = ""
     if info is not None and info.job_ids:
@@ -510,7 +511,7 @@ def _cmd_jobs_download(args: argparse.Namespace) -> int:
 
 def _job_id(text: str) -> str:
     text = text.strip()
-    if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 19):
+    if not is_job_id(text):
         raise argparse.ArgumentTypeError(f"a job ID is 1 to 19 digits, got {text!r}")
     return text
 

@@ -312,8 +312,8 @@ for _stage, _when, _jobs, _sees in (
 for _tag, _line, _frag in (
     ("truncated", '{"id":"1800000000000000001","action":"del', "not JSON"),
     ("id-number", '{"id":1800000000000000001,"action":"delete","reason":"deleted"}', "string"),
-    ("id-letters", '{"id":"18x0","action":"delete","reason":"deleted"}', "not a decimal ID"),
-    ("id-negative", '{"id":"-5","action":"delete","reason":"deleted"}', "not a decimal ID"),
+    ("id-letters", '{"id":"18x0","action":"delete","reason":"deleted"}', "is not an ID"),
+    ("id-negative", '{"id":"-5","action":"delete","reason":"deleted"}', "is not an ID"),
     ("no-id", '{"action":"delete","reason":"deleted"}', "no 'id'"),
     (
         "bad-time",

@@ -193,7 +193,7 @@ def test_two_result_ids_with_one_number_give_one_row_per_input_row():
 def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
     """The labels are made from the reasons' categories: each kind of reason gets its
     label, for the Tweets lookup and (with a ``user_`` prefix) for the users lookup."""
-    from compliance_nb._check import _lookup
+    from compliance_nb._check import ColumnNames, _lookup, _status_columns
 
     reasons = ["deleted", "weird_new", None, "scrub_geo", "geo_scrubbed"]
     results = pl.DataFrame(
@@ -206,8 +206,20 @@ def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
         }
     )
     keys = pl.Series([5, 4, 3, 2, 1, 6, None], dtype=pl.UInt64)  # 6: no result; None: no ID
-    tweets = _lookup(keys, results, "m_", flags=False).gather()
+    tweets = _lookup(keys, results, "m_").gather()
     assert tweets["m_label"].cast(pl.String).to_list() == [
+        "geo_scrubbed",
+        "geo_scrubbed",
+        "unknown",
+        "weird_new",
+        "deleted",
+        None,  # no result: the label of a result does not apply
+        None,
+    ]
+    assert tweets["m_label"].dtype == pl.Categorical
+    names = ColumnNames.for_prefix()
+    added = _status_columns(tweets, None, names)
+    assert added["compliance_status"].cast(pl.String).to_list() == [
         "geo_scrubbed",
         "geo_scrubbed",
         "unknown",
@@ -216,9 +228,22 @@ def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
         "available",
         None,
     ]
-    assert tweets["m_label"].dtype == pl.Categorical
-    users = _lookup(keys, results, "u_", flags=True).gather()
+    assert added["compliant"].to_list() == [False] * 5 + [True, None]
+    users = _lookup(keys, results, "u_").gather()
     assert users["u_label"].cast(pl.String).to_list() == [
+        "geo_scrubbed",
+        "geo_scrubbed",
+        "user_unknown",
+        "user_weird_new",
+        "user_deleted",
+        None,
+        None,
+    ]
+    # the users lookup beside a Tweets lookup with no results: the author decides, even
+    # for the row with no Tweet ID
+    empty = results.clear()
+    both = _status_columns(_lookup(keys, empty, "m_").gather(), users, names)
+    assert both["compliance_status"].cast(pl.String).to_list() == [
         "geo_scrubbed",
         "geo_scrubbed",
         "user_unknown",
@@ -227,5 +252,4 @@ def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
         "available",
         None,
     ]
-    assert users["u_geo"].to_list() == [True, True, False, False, False, False, False]
-    assert users["u_compliant"].to_list() == [False] * 5 + [True, None]
+    assert both["compliant"].to_list() == [False] * 5 + [True, None]

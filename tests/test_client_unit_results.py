@@ -36,13 +36,13 @@ def test_schema_and_both_timestamp_forms(tmp_path):
     text = "\n".join(
         [
             line("1265324480517361664", redacted="2020-07-29T17:02:47.000Z"),
-            line("18446744073709551615", "suspended", created="2013-03-26T02:46:15+00:00"),
+            line("9223372036854775807", "suspended", created="2013-03-26T02:46:15+00:00"),
             line("20", "scrub_geo", created="2017-09-10T20:06:37.421Z"),
         ]
     )
     df = read_results(write(tmp_path, text + "\n"))
     assert df.schema == pl.Schema(RESULTS_SCHEMA)
-    assert df["id"].to_list() == ["1265324480517361664", "18446744073709551615", "20"]
+    assert df["id"].to_list() == ["1265324480517361664", "9223372036854775807", "20"]
     assert df["created_at"].to_list() == [
         datetime(2019, 10, 29, 17, 2, 47, tzinfo=UTC),
         datetime(2013, 3, 26, 2, 46, 15, tzinfo=UTC),
@@ -78,8 +78,8 @@ def test_missing_optional_fields_are_null(tmp_path):
         ("not json", "not JSON"),
         ('{"reason":"deleted"}', "no 'id'"),
         ('{"id":""}', "no 'id'"),
-        ('{"id":"12a"}', "not a decimal ID"),
-        ('{"id":"18446744073709551616"}', "not a decimal ID"),
+        ('{"id":"12a"}', "is not an ID (not decimal digits)"),
+        ('{"id":"9223372036854775808"}', "is not an ID (above the largest ID"),
         ('{"id":1265324480517361664}', "should be a string"),
         ('{"id":"5","reason":7}', "should be a string"),
         ('{"id":"5","created_at":"yesterday"}', "not a timestamp"),

@@ -28,7 +28,8 @@ from compliance_nb import (
     UploadWindowExpiredError,
     _transfer,
 )
-from compliance_nb._transfer import RESUMABLE_CHUNK, prepare_ids
+from compliance_nb._transfer import prepare_ids
+from compliance_nb.rules.limits import RESUMABLE_CHUNK
 
 JOB_ID = "1425543269983784962"
 SESSION_URI = UPLOAD_URL + "&upload_id=SESSIONsecret"
@@ -51,11 +52,9 @@ def xml_error(code: str, message: str = "Invalid argument.") -> str:
     [
         (b"20\n\n21\n", 2, "''"),
         (b"20\n21\nabc\n", 3, "'abc'"),
-        (b"20\n 21\n", 2, "' 21'"),
-        (b"20\r\n21\r\n", 1, "'20\\r'"),
         (b"1\n2\n3\n1234567890123456789012\n", 4, "'1234567890123456789012'"),
-        (b"18446744073709551615\n18446744073709551616\n", 2, "'18446744073709551616'"),
-        (b"20\n007\n", 2, "'007'"),
+        (b"9223372036854775807\n9223372036854775808\n", 2, "'9223372036854775808'"),
+        (b"20\n0\n", 2, "'0'"),
         (b"id\n20\n", 1, "'id'"),
         (b"20\n21\n22", None, None),  # a last line without newline is fine
         (b"20\n1.5e18\n", 2, "'1.5e18'"),
@@ -72,15 +71,45 @@ def test_file_lines_are_validated_with_line_number_and_content(tmp_path, content
         return
     with pytest.raises(InputError) as info:
         prepare_ids(path)
-    assert f"Line {line} " in str(info.value)
+    assert f"Line {line} is not an ID (" in str(info.value)
     if shown:
         assert shown in str(info.value)
 
 
-def test_the_largest_64_bit_id_is_accepted():
-    assert prepare_ids([2**64 - 1, "18446744073709551615", 0]).count == 3
-    with pytest.raises(InputError, match="too large"):
-        prepare_ids([2**64])
+def test_the_largest_id_is_accepted_and_one_more_is_not():
+    assert prepare_ids([2**63 - 1, "9223372036854775807"]).count == 2
+    for value in (2**63, "9223372036854775808", 2**64 - 1):
+        with pytest.raises(InputError, match=r"above the largest ID \(9223372036854775807\)"):
+            prepare_ids([value])
+
+
+@pytest.mark.parametrize(
+    ("content", "sent"),
+    [
+        (b"20\n 21\n", b"20\n21\n"),
+        (b"20\r\n21\r\n", b"20\n21\n"),
+        (b"20\n007\n21", b"20\n7\n21\n"),
+        (b"\t0000000000000000042 \n", b"42\n"),
+    ],
+)
+def test_file_lines_that_are_ids_written_otherwise_are_sent_canonical(tmp_path, content, sent):
+    path = tmp_path / "ids.txt"
+    path.write_bytes(content)
+    body = prepare_ids(path)
+    try:
+        assert body.path != path and body.temporary  # the caller's file is left as it is
+        with body.open() as f:
+            assert f.read() == sent
+        assert (body.size, body.count) == (len(sent), sent.count(b"\n"))
+    finally:
+        body.close()
+    assert path.read_bytes() == content
+    assert body.path is not None and not body.path.exists()
+    with open(path, "rb") as f:  # a seekable file object: the same bytes
+        body = prepare_ids(f)
+        with body.open() as g:
+            assert g.read() == sent
+        body.close()
 
 
 def test_line_numbers_are_right_across_read_blocks(tmp_path, monkeypatch):
@@ -89,7 +118,7 @@ def test_line_numbers_are_right_across_read_blocks(tmp_path, monkeypatch):
     lines[876] = "12x4"
     path = tmp_path / "ids.txt"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError, match=r"Line 877 is not a decimal ID: '12x4'"):
+    with pytest.raises(InputError, match=r"Line 877 is not an ID \(not decimal digits\): '12x4'"):
         prepare_ids(path)
     lines[876] = "1"
     path.write_text("\n".join(lines) + "\n")
@@ -104,9 +133,9 @@ def test_empty_input_is_an_error(tmp_path):
 
 
 def test_iterables_take_ints_strs_and_numpy_ints_in_order():
-    body = prepare_ids([20, "1265324480517361664", np.uint64(2**64 - 1), np.int64(7)])
-    assert body.data == b"20\n1265324480517361664\n18446744073709551615\n7"
-    assert body.count == 4
+    body = prepare_ids([20, "1265324480517361664", np.uint64(2**63 - 1), np.int64(7), " 08"])
+    assert body.data == b"20\n1265324480517361664\n9223372036854775807\n7\n8"
+    assert body.count == 5
 
 
 @pytest.mark.parametrize(
@@ -114,9 +143,9 @@ def test_iterables_take_ints_strs_and_numpy_ints_in_order():
     [
         (1.2653244805173617e18, "float"),
         (np.float64(20.0), "float"),
-        (True, "bool"),
+        (True, "boolean"),
         (None, "NoneType"),
-        ("12\n34", "line break"),
+        ("12\n34", "not decimal digits"),
         (b"20", "bytes"),
     ],
 )
@@ -128,7 +157,7 @@ def test_iterable_items_that_are_not_ids(item, words):
 
 
 def test_non_decimal_strings_in_an_iterable_name_the_item():
-    with pytest.raises(InputError, match=r"ID number 3 is not a decimal ID: '2O'"):
+    with pytest.raises(InputError, match=r"ID number 3 is not an ID \(not decimal digits\): '2O'"):
         prepare_ids(["1", "2", "2O"])
 
 
@@ -535,10 +564,11 @@ def test_a_non_transient_request_error_is_masked(requests_mock):
 @pytest.mark.parametrize(
     ("source", "words"),
     [
-        ([1, -2], "ID number 2 is not a decimal ID: '-2'"),
-        (np.array([5, -2, 7]), "ID number 2 is not a decimal ID: '-2'"),
-        ([1, 2, 2**64], "ID number 3 is too large"),
-        ([1, True], "ID number 2 is a bool"),
+        ([1, -2], "ID number 2 is not an ID (negative): -2"),
+        (np.array([5, -2, 7]), "ID number 2 is not an ID (negative): -2"),
+        ([1, 2, 2**64], "ID number 3 is not an ID (above the largest ID"),
+        ([1, True], "ID number 2 is not an ID (a boolean, not an ID)"),
+        ([1, 0], "ID number 2 is not an ID (zero)"),
     ],
 )
 def test_integer_sources_name_the_bad_item(source, words):
@@ -548,8 +578,10 @@ def test_integer_sources_name_the_bad_item(source, words):
 
 
 def test_integer_array_fast_path_is_exact():
-    arr = np.array([2**64 - 1, 2**63 + 1, 20], dtype=np.uint64)
-    assert prepare_ids(arr).data == b"18446744073709551615\n9223372036854775809\n20"
+    arr = np.array([2**63 - 1, 2**62 + 1, 20], dtype=np.uint64)
+    assert prepare_ids(arr).data == b"9223372036854775807\n4611686018427387905\n20"
+    with pytest.raises(InputError, match="ID number 2 is not an ID"):
+        prepare_ids(np.array([20, 2**63], dtype=np.uint64))
 
 
 def test_retry_logs_and_events_carry_no_signature(requests_mock, caplog):

@@ -302,13 +302,13 @@ def test_summary_reads_well_and_serialises() -> None:
         layouts={"pages": 9},
         tweets_read=120,
         users_read=40,
-        tweets_removed={"data": {"deleted": 5, "author_suspended": 2}, "includes": {"deleted": 1}},
+        tweets_removed={"data": {"deleted": 5, "user_suspended": 2}, "includes": {"deleted": 1}},
         geo_scrubbed={"data": 3},
         jobs={"tweets": ["123"], "users": ["456"]},
     )
     text = str(summary)
     assert "in.jsonl -> out.jsonl" in text
-    assert "deleted 5, author_suspended 2" in text
+    assert "deleted 5, user_suspended 2" in text
     assert "line 7: not valid JSON" in text and "SKIPPED" in text
     assert json.loads(json.dumps(summary.to_dict()))["skipped"] == {"7": "not valid JSON"}
 
@@ -325,7 +325,8 @@ ODD_BUT_VALID = [
     {"data": [], "meta": {"result_count": 0}},
     {"id": "1", "text": "x", "referenced_tweets": [{"type": "retweeted", "id": "2", "author": {}}]},
     {"data": [{"id": "1", "username": "u", "pinned_tweet": {}}]},
-    {"data": [{"id": "18446744073709551615", "text": "largest ID there is"}]},
+    {"data": [{"id": "9223372036854775807", "text": "largest ID there is"}]},
+    {"data": [{"id": " 007", "text": "an ID written otherwise", "author_id": "0012"}]},
 ]  # fmt: skip
 
 
@@ -343,16 +344,36 @@ def test_every_line_pass1_accepts_is_handled_by_pass2(tmp_path: Path, line: dict
     write_compliant_copy(path, tmp_path / "out.jsonl", everything)
 
 
-def test_ids_up_to_2_pow_64_minus_1_are_exact_and_larger_ones_are_malformed(
-    tmp_path: Path,
-) -> None:
-    ok = _write(tmp_path / "ok.jsonl", [{"id": str(2**64 - 1), "text": "x", "author_id": BIG}])
+def test_ids_follow_the_one_id_rule(tmp_path: Path) -> None:
+    top = str(2**63 - 1)
+    ok = _write(tmp_path / "ok.jsonl", [{"id": top, "text": "x", "author_id": BIG}])
     scan = scan_ids(ok)
-    assert scan.tweet_ids.to_list() == [2**64 - 1] and scan.user_ids.to_list() == [int(BIG)]
-    for bad_id in (str(2**64), "012", "-5", "１２"):  # too large, leading zero, sign, non-ASCII
+    assert scan.tweet_ids.to_list() == [2**63 - 1] and scan.user_ids.to_list() == [int(BIG)]
+    # written otherwise than the API does, but IDs all the same: checked as what they are
+    odd = _write(tmp_path / "odd.jsonl", [{"id": "012", "text": "x", "author_id": " 7\n"}])
+    scan = scan_ids(odd)
+    assert scan.tweet_ids.to_list() == [12] and scan.user_ids.to_list() == [7]
+    for bad_id, why in (
+        (str(2**63), "above the largest ID"),
+        ("-5", "not decimal digits"),
+        ("１２", "not decimal digits"),
+        ("0", "zero"),
+        ("", "empty"),
+        (1.5, "a float"),
+    ):
         bad = _write(tmp_path / "bad.jsonl", [{"id": bad_id, "text": "x"}])
-        with pytest.raises(InputError, match="is not a decimal ID"):
+        with pytest.raises(InputError, match=rf"is not an ID \({why}"):
             scan_ids(bad)
+
+
+def test_a_result_for_an_id_written_otherwise_still_removes_it(tmp_path: Path) -> None:
+    src = _write(tmp_path / "c.jsonl", [{"id": "0012", "text": "x", "author_id": " 7"}])
+    summary = write_compliant_copy(src, tmp_path / "out.jsonl", _verdicts({"12": "deleted"}))
+    assert (tmp_path / "out.jsonl").read_text() == ""
+    assert summary.tweets_removed
+    src = _write(tmp_path / "d.jsonl", [{"id": "13", "text": "x", "author_id": " 07"}])
+    write_compliant_copy(src, tmp_path / "out2.jsonl", _verdicts(users={"7": "suspended"}))
+    assert (tmp_path / "out2.jsonl").read_text() == ""
 
 
 def test_tweets_whose_author_is_unknown_are_counted(tmp_path: Path) -> None:

@@ -117,11 +117,13 @@ def test_expected_accepts_many_id_forms_and_keeps_first_seen_order():
     assert oracle.expected([30, 10, 30, 20], "tweets").equals(as_str)
     assert oracle.expected(np.array([30, 10, 30, 20]), "tweets").equals(as_str)
     assert oracle.expected(pl.Series(["30", "10", "30", "20"]), "tweets").equals(as_str)
-    big = 2**63 + 5  # beyond int64, never through float
+    big = 2**63 - 5  # beyond 2**53, never through float
     assert oracle.expected([big], "tweets")["id"].to_list() == [str(big)]
+    with pytest.raises(ValueError, match="above the largest ID"):
+        oracle.expected([2**63 + 5], "tweets")
     with pytest.raises(TypeError):
         oracle.expected(np.array([1.0, 2.0]), "tweets")
-    with pytest.raises(ValueError, match="decimal ID"):
+    with pytest.raises(ValueError, match="not an ID"):
         oracle.expected(["12x"], "tweets")
     with pytest.raises(ValueError, match="kind"):
         oracle.expected(["1"], "posts")
@@ -187,11 +189,11 @@ def test_bad_rates_are_refused():
 
 def test_read_id_file_counts_lines_and_refuses_garbage(tmp_path):
     good = tmp_path / "good.txt"
-    good.write_bytes(b"5\r\n 6 \n\n5\n18446744073709551615\n")
+    good.write_bytes(b"5\r\n 6 \n\n5\n9223372036854775807\n")
     ids, n_lines = read_id_file(good)
-    assert ids.tolist() == [5, 6, 18446744073709551615] and n_lines == 4
-    for bad_line in (b"abc", b"+5", b"-5", b"1.5", b"18446744073709551616", b"1 2"):
+    assert ids.tolist() == [5, 6, 9223372036854775807] and n_lines == 4
+    for bad_line in (b"abc", b"+5", b"-5", b"1.5", b"9223372036854775808", b"1 2", b"0"):
         bad = tmp_path / "bad.txt"
         bad.write_bytes(b"5\n" + bad_line + b"\n")
-        with pytest.raises(ValueError, match="not decimal IDs"):
+        with pytest.raises(ValueError, match="not IDs"):
             read_id_file(bad)

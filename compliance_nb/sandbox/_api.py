@@ -9,17 +9,16 @@ DELETE /2/compliance/jobs/{id}        cancel
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
+from ..rules.limits import is_job_id
 from . import _problems as problems
 from ._http import HandlerBase
 from ._jobs import CANCELLED_ERROR, JobRecord
 
 __all__ = ["ApiRoutes"]
 
-_JOB_ID = re.compile(r"^[0-9]{1,19}$")
 _FIELDS = {
     "created_at",
     "download_expires_at",
@@ -198,7 +197,7 @@ class ApiRoutes(HandlerBase):
         """The job named in the path, or None after answering 400/404."""
         sb = self.sandbox
         job_id = self._job_id or ""
-        if not _JOB_ID.match(job_id):
+        if not is_job_id(job_id):
             self._invalid(
                 "id",
                 job_id,

@@ -39,8 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
+
+from ..rules.ids import WHITESPACE, id_problem, integer_id_key, text_id_key
 
 __all__ = [
     "DEFAULT_RATES",
@@ -85,7 +88,6 @@ DEFAULT_RATES: dict[str, dict[str, float]] = {
 
 _KIND_SALT = {"tweets": np.uint64(0x7477656574730001), "users": np.uint64(0x7573657273000002)}
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_ID_PATTERN = r"^[0-9]{1,20}$"
 
 
 class UploadFormatError(ValueError):
@@ -132,26 +134,32 @@ def normalize_ids(ids: Any) -> np.ndarray:
         series = pl.Series([str(v) for v in values], dtype=pl.String)
     if series.dtype.is_float():
         raise TypeError("IDs must be integers or decimal strings, not floats")
-    if series.dtype.is_integer():
-        if series.dtype.is_signed_integer() and (series < 0).any():
-            raise ValueError("IDs must not be negative")
-        return series.cast(pl.UInt64).to_numpy()
-    text = series.cast(pl.String).str.strip_chars()
-    ok = text.str.contains(_ID_PATTERN).fill_null(False)
-    parsed = text.cast(pl.UInt64, strict=False)
-    bad = ~ok | parsed.is_null()
+    keys = _keys(series)
+    bad = keys.is_null()
     if bad.any():
-        example = text.filter(bad).head(1).to_list()[0]
-        raise ValueError(f"not a decimal ID: {example!r}")
-    return parsed.to_numpy()
+        example = series.filter(bad).head(1).to_list()[0]
+        raise ValueError(f"not an ID ({id_problem(example)}): {example!r}")
+    return keys.cast(pl.UInt64).to_numpy()
+
+
+def _keys(series: pl.Series) -> pl.Series:
+    """Each value's ID by the one ID rule (:mod:`compliance_nb.rules.ids`), null if none."""
+    column = nw.col("v")
+    if series.dtype.is_integer():
+        key = integer_id_key(column, unsigned=series.dtype.is_unsigned_integer())
+    else:
+        key = text_id_key(column.cast(nw.String))
+    frame = nw.from_native(pl.DataFrame({"v": series}))
+    return frame.select(key.alias("v")).to_native()["v"].cast(pl.UInt64)
 
 
 def read_id_file(path: str | Path) -> tuple[np.ndarray, int]:
     """Read an uploaded ID file: distinct IDs (first-seen order) and the count of ID lines.
 
-    Tolerant of surrounding whitespace, CRLF line ends and blank lines. Any other line
-    (letters, signs, more than 20 digits, a value above 2**64 - 1) raises
-    :class:`UploadFormatError`, which fails the job.
+    Each line is read by the one ID rule (:mod:`compliance_nb.rules.ids`: surrounding
+    white space, so CRLF line ends too, is ignored; leading zeros are dropped); blank lines
+    are skipped. Any other line (letters, signs, more than 19 digits, zero, a value above
+    2**63 - 1) raises :class:`UploadFormatError`, which fails the job.
     """
     path = Path(path)
     if path.stat().st_size == 0:
@@ -165,17 +173,15 @@ def read_id_file(path: str | Path) -> tuple[np.ndarray, int]:
         separator="\x1f",
         truncate_ragged_lines=True,
     )["raw"]
-    text = raw.str.strip_chars()
-    text = text.filter(text.is_not_null() & (text.str.len_bytes() > 0))
-    parsed = text.cast(pl.UInt64, strict=False)
-    # the cast refuses everything but digits, except a leading "+"; 20 digits at most
-    bad = parsed.is_null() | text.str.contains("+", literal=True) | (text.str.len_bytes() > 20)
+    text = raw.filter(raw.is_not_null() & (raw.str.strip_chars(WHITESPACE).str.len_bytes() > 0))
+    parsed = _keys(text)
+    bad = parsed.is_null()
     n_bad = int(bad.sum())
     if n_bad:
-        example = text.filter(bad).head(1).to_list()[0][:40]
+        example = text.filter(bad).head(1).to_list()[0]
         raise UploadFormatError(
-            f"The uploaded file has {n_bad} line(s) that are not decimal IDs "
-            f"(first: {example!r}). Upload one decimal ID per line."
+            f"The uploaded file has {n_bad} line(s) that are not IDs (first: "
+            f"{example[:40]!r}, {id_problem(example)}). Upload one decimal ID per line."
         )
     unique = parsed.unique(maintain_order=True)
     return unique.to_numpy(), len(parsed)

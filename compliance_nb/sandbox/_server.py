@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from ..rules.limits import DOWNLOAD_WINDOW, RATE_LIMIT, RATE_WINDOW, UPLOAD_WINDOW
 from ._faults import FaultPlan
 from ._handler import SandboxHandler
 from ._jobs import JobRecord, JobStore
@@ -146,10 +147,10 @@ class Sandbox:
         processing_delay: float = 3.0,
         seed: int = 0,
         rates: Mapping[str, Mapping[str, float]] | None = None,
-        rate_limit: int = 150,
-        rate_window: float = 900.0,
-        upload_window: float = 900.0,
-        download_window: float = 7 * 86400.0,
+        rate_limit: int = RATE_LIMIT,
+        rate_window: float = RATE_WINDOW,
+        upload_window: float = UPLOAD_WINDOW,
+        download_window: float = DOWNLOAD_WINDOW,
         estimated_completion: bool = True,
         expire_complete_jobs: bool = False,
         created_blocks_new_job: bool = True,

@@ -17,12 +17,13 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
+from ..rules.limits import RESUMABLE_CHUNK
 from ._http import CHUNK, Dropped, HandlerBase
 from ._jobs import JobRecord, UploadSession
 
 __all__ = ["RESUMABLE_BLOCK", "StorageRoutes"]
 
-RESUMABLE_BLOCK = 262_144
+RESUMABLE_BLOCK = RESUMABLE_CHUNK
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _STORAGE = re.compile(r"^/storage/([^/]+)/([0-9]+)/(submission|delivery)/([^/]+)$")
