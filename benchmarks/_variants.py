@@ -7,7 +7,7 @@ record to ``--out``. The bearer token comes in the ``BENCH_TOKEN`` environment v
 
 Variants:
 
-``product``  ``compliance_nb._check.check_compliance`` with a progress callback that marks
+``product``  ``compliance_nb.frames.check.check_compliance`` with a progress callback that marks
              the stages from its ``ProgressEvent``\\ s.
 ``floor``    the least any client can do: the ID column written by polars, a streaming
              ``requests`` PUT of the file object, the job API polled every 0.1 s (0.25 s
@@ -248,12 +248,12 @@ def run_product(frame: Any, backend: str, api: str, token: str, work: Path, rec:
 
 #: Product functions timed as stages of their own: (module, attribute, stage).
 _INSTRUMENTED = (
-    ("compliance_nb._results", "read_results", "parse"),
-    ("compliance_nb._results", "read_results_compact", "parse"),
+    ("compliance_nb.jobs.results", "read_results", "parse"),
+    ("compliance_nb.jobs.results", "read_results_compact", "parse"),
     # the engine parses while it downloads: what is left of the parsing after the download
-    ("compliance_nb._results", "ResultsParser.finish", "parse"),
-    ("compliance_nb._results", "collapse_results", "collapse"),
-    ("compliance_nb._ledger", "Ledger.store_results", "store"),
+    ("compliance_nb.jobs.results", "ResultsParser.finish", "parse"),
+    ("compliance_nb.jobs.results", "collapse_results", "collapse"),
+    ("compliance_nb.jobs.ledger", "Ledger.store_results", "store"),
 )
 
 
@@ -314,8 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         global ComplianceClient, check_compliance
         os.environ["COMPLIANCE_NB_CACHE_DIR"] = str(work / "cache")
         import compliance_nb
-        from compliance_nb._check import check_compliance
-        from compliance_nb._client import ComplianceClient
+        from compliance_nb.api.client import ComplianceClient
+        from compliance_nb.frames.check import check_compliance
 
         product_path = str(Path(compliance_nb.__file__).parent)
     # libraries load before the measured part, for every variant alike

@@ -39,8 +39,8 @@ import orjson
 import polars  # noqa: F401 - imported up front so that no timed pass pays for it
 import psutil
 
-from compliance_nb._jsonl import Verdicts, scan_ids, write_compliant_copy
 from compliance_nb.datasets import sample_collection
+from compliance_nb.jsonl.apply import Verdicts, scan_ids, write_compliant_copy
 
 HERE = Path(__file__).resolve().parent
 

@@ -23,32 +23,32 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> private module that defines it
+# public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
     # the client and its model
-    "ComplianceClient": "._client",
-    "Job": "._models",
+    "ComplianceClient": ".api.client",
+    "Job": ".api.job",
     "ProgressEvent": "._events",
-    "ProgressPanel": "._progress",
-    "read_results": "._results",
+    "ProgressPanel": ".display.progress",
+    "read_results": ".jobs.results",
     # the DataFrame pipeline
-    "check_compliance": "._check",
-    "join_results": "._check",
-    "apply_compliance": "._apply",
-    "start_compliance": "._background",
-    "ComplianceRun": "._background",
-    "apply_compliance_jsonl": "._jsonl",
+    "check_compliance": ".frames.check",
+    "join_results": ".frames.check",
+    "apply_compliance": ".frames.apply",
+    "start_compliance": ".frames.background",
+    "ComplianceRun": ".frames.background",
+    "apply_compliance_jsonl": ".jsonl.apply",
     # charts and report
-    "plot_reasons": "._plots",
-    "plot_redaction_dates": "._plots",
-    "plot_availability": "._plots",
-    "plot_redaction_lag": "._plots",
-    "compliance_report": "._report",
-    "ComplianceReport": "._report",
-    "snowflake_time": "._snowflake",
+    "plot_reasons": ".display.plots",
+    "plot_redaction_dates": ".display.plots",
+    "plot_availability": ".display.plots",
+    "plot_redaction_lag": ".display.plots",
+    "compliance_report": ".display.report",
+    "ComplianceReport": ".display.report",
+    "snowflake_time": ".display.snowflake",
     # the local sandbox server
     "Sandbox": ".sandbox",
-    "connect": "._connect",
+    "connect": ".api.connect",
     # errors
     "ComplianceError": "._exceptions",
     "MissingTokenError": "._exceptions",
@@ -133,11 +133,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from ._apply import apply_compliance
-    from ._background import ComplianceRun, start_compliance
-    from ._check import check_compliance, join_results
-    from ._client import ComplianceClient
-    from ._connect import connect
     from ._events import ProgressEvent
     from ._exceptions import (
         APIError,
@@ -162,11 +157,21 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UploadError,
         UploadWindowExpiredError,
     )
-    from ._jsonl import apply_compliance_jsonl
-    from ._models import Job
-    from ._plots import plot_availability, plot_reasons, plot_redaction_dates, plot_redaction_lag
-    from ._progress import ProgressPanel
-    from ._report import ComplianceReport, compliance_report
-    from ._results import read_results
-    from ._snowflake import snowflake_time
+    from .api.client import ComplianceClient
+    from .api.connect import connect
+    from .api.job import Job
+    from .display.plots import (
+        plot_availability,
+        plot_reasons,
+        plot_redaction_dates,
+        plot_redaction_lag,
+    )
+    from .display.progress import ProgressPanel
+    from .display.report import ComplianceReport, compliance_report
+    from .display.snowflake import snowflake_time
+    from .frames.apply import apply_compliance
+    from .frames.background import ComplianceRun, start_compliance
+    from .frames.check import check_compliance, join_results
+    from .jobs.results import read_results
+    from .jsonl.apply import apply_compliance_jsonl
     from .sandbox import Sandbox

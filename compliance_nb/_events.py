@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from ._models import Job
+    from .api.job import Job
 
 __all__ = ["STAGES", "CancelToken", "ProgressCallback", "ProgressEvent", "Stage", "emit"]
 

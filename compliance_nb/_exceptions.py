@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._models import Job
+    from .api.job import Job
 
 __all__ = [
     "APIError",

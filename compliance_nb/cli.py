@@ -32,8 +32,8 @@ from ._redact import mask_text, mask_url
 from .rules.limits import is_job_id
 
 if TYPE_CHECKING:
-    from ._client import ComplianceClient
-    from ._models import Job
+    from .api.client import ComplianceClient
+    from .api.job import Job
 
 __all__ = ["main"]
 
@@ -47,7 +47,7 @@ CHARTS = ("plot_reasons", "plot_redaction_dates", "plot_availability", "plot_red
 # output that never shows a secret
 # --------------------------------------------------------------------------------------
 def _secrets() -> list[str]:
-    from ._connect import token_from_env
+    from .api.connect import token_from_env
 
     token, _ = token_from_env()
     return [token] if token else []
@@ -90,9 +90,9 @@ def _api_url(args: argparse.Namespace) -> str | None:
 
 def _real_client(args: argparse.Namespace) -> ComplianceClient:
     """A client for the API at --api-url / COMPLIANCE_NB_API_URL with the env token."""
-    from ._client import ComplianceClient
-    from ._connect import token_from_env
     from ._exceptions import MissingTokenError
+    from .api.client import ComplianceClient
+    from .api.connect import token_from_env
 
     token, _ = token_from_env()
     if token is None:
@@ -208,7 +208,7 @@ def _summary_paragraph(df: Any, *, id_column: str, kind: str, where: str, prefix
     """One paragraph saying what was checked and what came back."""
     import polars as pl
 
-    from ._runinfo import recall
+    from .jobs.runinfo import recall
 
     compliant = df.get_column("compliant")
     n_rows = df.height
@@ -263,12 +263,12 @@ def _apply_summary_text(summary: Any) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from matplotlib.figure import Figure
 
-    from . import _plots
-    from ._apply import apply_compliance
-    from ._check import check_compliance
-    from ._connect import token_from_env
-    from ._report import compliance_report
+    from .api.connect import token_from_env
     from .datasets import sample_tweets
+    from .display import plots as _plots
+    from .display.report import compliance_report
+    from .frames.apply import apply_compliance
+    from .frames.check import check_compliance
     from .sandbox import Sandbox
 
     out = Path(args.out)
@@ -337,7 +337,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from ._check import check_compliance
+    from .frames.check import check_compliance
 
     source, dest = Path(args.file), Path(args.output)
     _frame_format(dest, "output")  # refuse a bad output name before any work
@@ -377,7 +377,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_apply_jsonl(args: argparse.Namespace) -> int:
-    from ._jsonl import apply_compliance_jsonl
+    from .jsonl.apply import apply_compliance_jsonl
 
     source, dest = Path(args.source), Path(args.destination)
     if not source.is_file():

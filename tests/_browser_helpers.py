@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -60,7 +61,12 @@ CHROMIUM_ARGS = [
 KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
 # The notebook in the visible tab (hidden tabs keep their cells in the page).
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+# Screenshots for a person to look at: outside the repository (nothing is written into it),
+# in COMPLIANCE_NB_TEST_ARTIFACTS when set, else in the system's temporary folder.
+ARTIFACTS_DIR = Path(
+    os.environ.get("COMPLIANCE_NB_TEST_ARTIFACTS")
+    or Path(tempfile.gettempdir()) / "compliance_nb-test-artifacts"
+)
 
 # Environment variables that must not reach the notebook's kernel (same list as
 # tests/conftest.py: no real token, no real API URL, no forced sandbox; MPLBACKEND=Agg
@@ -428,13 +434,13 @@ def rendered_image_widths(page: Any) -> list[int]:
 
 
 def artifact_path(name: str) -> Path:
-    """``tests/artifacts/<name>`` (the folder is created; it is git-ignored)."""
+    """``<ARTIFACTS_DIR>/<name>`` (the folder is created)."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS_DIR / name
 
 
 def save_screenshot(locator: Any, name: str) -> Path:
-    """Save a screenshot of ``locator`` as ``tests/artifacts/<name>`` and return its path."""
+    """Save a screenshot of ``locator`` as ``<ARTIFACTS_DIR>/<name>``; return its path."""
     path = artifact_path(name)
     locator.screenshot(path=str(path))
     return path

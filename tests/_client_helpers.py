@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from compliance_nb._client import ComplianceClient
+from compliance_nb.api.client import ComplianceClient
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAsecretTOKEN%2Fvalue1234567890"
 API = "https://api.test.example"

@@ -4,7 +4,7 @@ Every fault and bad input the suite tries is one :class:`Case` in :data:`CASES`.
 files parametrise over these cases and assert exactly what each case says the user sees
 (``outcome``: ``"recovers"`` or an error class name; ``fragment``: text the error message
 must contain; ``jobs``: how many jobs the sandbox must have created). The same list
-renders the table in ``docs/reliability.md``; ``tests/test_faults_docs.py`` fails when
+renders the table in ``docs/reliability.md``; ``tests/faults/test_faults_docs.py`` fails when
 the file is out of date. Regenerate it with::
 
     /work/venv/bin/python tests/_faults_helpers.py --write-docs
@@ -469,7 +469,7 @@ def case(case_id: str) -> Case:
 _INTRO = """# Reliability: faults, bad inputs and what the user sees
 
 Generated from `tests/_faults_helpers.py` (the list the fault tests parametrise over and
-assert against); `tests/test_faults_docs.py` fails when this file is out of date.
+assert against); `tests/faults/test_faults_docs.py` fails when this file is out of date.
 Regenerate with `python tests/_faults_helpers.py --write-docs`.
 
 How the cases run (all against the sandbox on 127.0.0.1, with its fault injection):
@@ -488,7 +488,7 @@ How the cases run (all against the sandbox on 127.0.0.1, with its fault injectio
 Every test also checks that the bearer token never reached a storage URL
 (`Sandbox.auth_leaks` is empty). The secrets checks (token and URL signatures in reprs,
 errors, logs at DEBUG including urllib3, the progress widget, terminal lines, CLI output,
-the ledger and its Parquet files, a saved notebook) are in `tests/test_security_secrets.py`.
+the ledger and its Parquet files, a saved notebook) are in `tests/api/test_security_secrets.py`.
 "Bug" names a product bug below the table; the case's test fails while the bug is open.
 """
 
@@ -596,7 +596,7 @@ def _child(ids_file: str, ledger_path: str, kill_at: str) -> int:
     import polars as pl
 
     from compliance_nb import check_compliance
-    from compliance_nb._client import ComplianceClient
+    from compliance_nb.api.client import ComplianceClient
 
     ids = Path(ids_file).read_text().split()
     parked = False
@@ -625,8 +625,8 @@ def _ledger_churn(ledger_path: str) -> int:
 
     import polars as pl
 
-    from compliance_nb._ledger import Ledger
-    from compliance_nb._models import Job
+    from compliance_nb.api.job import Job
+    from compliance_nb.jobs.ledger import Ledger
 
     ledger = Ledger(ledger_path)
     results = pl.DataFrame(

@@ -1,4 +1,4 @@
-"""Lazy-frame builders and collectors for the tests/test_lazy_*.py files.
+"""Lazy-frame builders and collectors for the tests/frames/test_lazy_*.py files.
 
 A builder turns a polars DataFrame into one lazy backend; :func:`collect` turns any of
 them back into a polars DataFrame (UTC datetimes labelled ``"UTC"``, as the eager path

@@ -1,8 +1,8 @@
 """Run a tutorial notebook in a real Jupyter kernel and report what it produced.
 
-Used by tests/test_notebooks_run.py (in the test process) and by tests/test_binder_env.py
-(as a script inside the Binder virtual environment, so that the kernel is that
-environment's Python)::
+Used by tests/notebooks/test_notebooks_run.py (in the test process) and by
+tests/notebooks/test_binder_env.py (as a script inside the Binder virtual environment, so
+that the kernel is that environment's Python)::
 
     python tests/_notebooks_helpers.py NOTEBOOK WORKDIR [PROBE_FILE]
 
@@ -51,7 +51,7 @@ print("NOTEBOOK-PROBE " + json.dumps({
 """,
     "03_large_datasets": """
 import json, sys
-from compliance_nb._runinfo import recall
+from compliance_nb.jobs.runinfo import recall
 info = recall(checked)
 print("NOTEBOOK-PROBE " + json.dumps({
     "python": sys.executable, "package": __import__("compliance_nb").__file__,

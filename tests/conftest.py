@@ -36,7 +36,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture
 def parts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every ``_Part`` the job engine makes during the test (to look at its folder)."""
-    from compliance_nb import _engine
+    from compliance_nb.jobs import engine as _engine
 
     made: list[Any] = []
     original = _engine._Part.__init__

@@ -301,7 +301,7 @@ class Sandbox:
 
     def client(self, **kwargs: Any) -> Any:
         """A ``compliance_nb.ComplianceClient`` pointed at this sandbox (``is_sandbox`` True)."""
-        from compliance_nb._client import ComplianceClient
+        from compliance_nb.api.client import ComplianceClient
 
         client = ComplianceClient(bearer_token=self.bearer_token, base_url=self.url, **kwargs)
         client.is_sandbox = True

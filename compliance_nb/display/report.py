@@ -1,0 +1,405 @@
+"""The written report: the paragraph a researcher pastes into a paper's methods section.
+
+``compliance_report(checked)`` reads the columns ``check_compliance`` added (and what it
+remembered about the run: jobs, time, sandbox or not) and states how many items were
+checked and when, the share still available, counts and shares per reason, and the time
+from creation to redaction.
+
+Counts are of distinct IDs: an ID that appears on several rows is counted once, and rows
+whose ID was null (never sent) are not counted.
+
+>>> import polars as pl
+>>> df = pl.DataFrame({
+...     "id": ["1", "2", "3", "4"],
+...     "compliance_reason": [None, "deleted", None, "protected"],
+...     "compliant": [True, False, True, False]})
+>>> rep = compliance_report(df)
+>>> rep.to_dict()["kinds"]["tweets"]["available"]
+2
+>>> "2 (50.0%) were still available" in rep.text
+True
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import polars as pl
+
+from .._exceptions import InputError
+from ..jobs.runinfo import RunInfo, recall
+from ..rules.outcomes import AVAILABLE, label_expr
+
+__all__ = ["ComplianceReport", "KindSummary", "compliance_report", "outcomes"]
+
+_KIND_NOUN = {"tweets": "Tweet IDs", "users": "user IDs"}
+
+
+# -- from the checked frame to one row per item ------------------------------------------
+
+
+def _to_polars(df: Any) -> pl.DataFrame:
+    """Any frame narwhals reads -> polars (a lazy one collected), through Arrow."""
+    if isinstance(df, pl.DataFrame):
+        return df
+    wrapped = nw.from_native(df)
+    if isinstance(wrapped, nw.LazyFrame):
+        wrapped = wrapped.collect()
+    native = wrapped.to_native()
+    if isinstance(native, pl.DataFrame):
+        return native
+    out = pl.from_arrow(wrapped.to_arrow())
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def _prefix(info: RunInfo | None) -> str:
+    return info.prefix if info is not None else "compliance_"
+
+
+def _compliant_name(columns: list[str], prefix: str) -> str | None:
+    """The ``compliant`` column under ``prefix`` (its short name only with the default)."""
+    name = "compliant" if prefix == "compliance_" else f"{prefix}compliant"
+    return name if name in columns else None
+
+
+def _kinds(columns: list[str], info: RunInfo | None, prefix: str) -> dict[str, str]:
+    """kind -> the column prefix holding its results."""
+    kinds: dict[str, str] = {}
+    if f"{prefix}reason" in columns:
+        primary = info.kinds[0] if info is not None and info.kinds else "tweets"
+        kinds[primary] = prefix
+    if f"user_{prefix}reason" in columns:
+        kinds["users"] = f"user_{prefix}"
+    return kinds
+
+
+def outcomes(
+    df: Any, *, id_column: str | None = None, user_id_column: str | None = None
+) -> dict[str, pl.DataFrame]:
+    """One polars frame per kind checked, one row per distinct ID.
+
+    Columns: ``id`` (String, or null when the frame has no ID column), ``status``
+    (``"available"`` or the reason, ``scrub_geo`` shown as ``geo_scrubbed``),
+    ``created_at`` and ``redacted_at`` (from the results, UTC).
+
+    Raises:
+        InputError: the frame has none of the columns ``check_compliance`` adds.
+    """
+    info = recall(df)
+    frame = _to_polars(df)
+    prefix = _prefix(info)
+    columns = frame.columns
+    kinds = _kinds(columns, info, prefix)
+    if not kinds:
+        raise InputError(
+            f"this frame has no '{prefix}reason' column: pass the frame that "
+            "check_compliance returned (or set prefix= as you did there)."
+        )
+    out: dict[str, pl.DataFrame] = {}
+    for kind, pre in kinds.items():
+        if pre.startswith("user_") and kind == "users" and len(kinds) > 1:
+            ids = user_id_column or (info.user_id_column if info is not None else None)
+        else:
+            ids = id_column or (info.id_column if info is not None else None) or "id"
+        ids = ids if ids in columns else None
+        exprs = [
+            (pl.col(ids).cast(pl.String) if ids else pl.lit(None, pl.String)).alias("id"),
+            pl.col(f"{pre}reason").cast(pl.String).alias("reason"),
+        ]
+        for name in ("created_at", "redacted_at"):
+            col = f"{pre}{name}"
+            exprs.append(
+                (pl.col(col) if col in columns else pl.lit(None))
+                .cast(pl.Datetime("us", "UTC"))
+                .alias(name)
+            )
+        # checked: the row's ID was sent (the run's "compliant" is null where it was not;
+        # note that with users it also says False for a Tweet whose author needs action,
+        # so each kind's own result columns decide what is available)
+        compliant = _compliant_name(columns, prefix) if pre == prefix else None
+        sent = pl.col(compliant).is_not_null() if compliant else pl.lit(True)
+        if ids:
+            sent = sent & pl.col(ids).is_not_null()
+        action = f"{pre}action"
+        hit = pl.col(f"{pre}reason").is_not_null()
+        if action in columns:
+            hit = hit | pl.col(action).is_not_null()
+        exprs.append(pl.when(sent).then(~hit).otherwise(None).alias("_ok"))
+        items = frame.select(exprs).filter(pl.col("_ok").is_not_null())
+        if ids:
+            items = items.filter(pl.col("id").is_not_null()).unique(
+                "id", keep="first", maintain_order=True
+            )
+        status = (
+            nw.when(nw.col("_ok"))
+            .then(nw.lit(AVAILABLE))
+            .otherwise(label_expr(nw.col("reason"), user=False))
+        )
+        out[kind] = (
+            nw.from_native(items)
+            .select("id", status.alias("status"), "created_at", "redacted_at")
+            .to_native()
+        )
+    return out
+
+
+def _quartiles(lag_days: pl.Series) -> tuple[float, float, float] | None:
+    lag_days = lag_days.drop_nulls()
+    if lag_days.is_empty():
+        return None
+    q = [lag_days.quantile(p, interpolation="linear") for p in (0.25, 0.5, 0.75)]
+    return (float(q[0]), float(q[1]), float(q[2]))  # type: ignore[arg-type]
+
+
+def lag_days(items: pl.DataFrame) -> pl.Series:
+    """Days from creation to redaction for the items with both dates."""
+    both = items.filter(pl.col("created_at").is_not_null() & pl.col("redacted_at").is_not_null())
+    return both.select(
+        ((pl.col("redacted_at") - pl.col("created_at")).dt.total_milliseconds() / 86_400_000).alias(
+            "lag_days"
+        )
+    ).to_series()
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    """The numbers for one kind (Tweets or users)."""
+
+    kind: str
+    checked: int
+    available: int
+    reasons: dict[str, int]
+    lag_n: int = 0
+    lag_quartiles_days: tuple[float, float, float] | None = None
+
+    @property
+    def needing_action(self) -> int:
+        return self.checked - self.available
+
+    def share(self, n: int) -> float:
+        return n / self.checked if self.checked else 0.0
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _days(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.1f}"
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    """What a compliance run found, as numbers (``to_dict``) and as prose (``text``).
+
+    In a notebook it renders as a short HTML paragraph with a table.
+    """
+
+    kinds: dict[str, KindSummary]
+    checked_at: datetime | None = None
+    job_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sandbox: bool = False
+    api_url: str | None = None
+
+    # prose -------------------------------------------------------------------------
+    def _kind_sentences(self, s: KindSummary) -> list[str]:
+        noun = _KIND_NOUN.get(s.kind, f"{s.kind} IDs")
+        if s.checked == 0:
+            return [f"No {noun} were checked."]
+        out = [
+            f"Of {s.checked:,} distinct {noun}, {s.available:,} ({_pct(s.share(s.available))})"
+            f" were still available"
+        ]
+        if s.reasons:
+            listed = ", ".join(
+                f"{n:,} {reason} ({_pct(s.share(n))})"
+                for reason, n in sorted(s.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
+            out[0] += (
+                f" and {s.needing_action:,} ({_pct(s.share(s.needing_action))}) required "
+                f"action: {listed}."
+            )
+        else:
+            out[0] += "; none required action."
+        if s.lag_quartiles_days is not None:
+            q1, med, q3 = s.lag_quartiles_days
+            out.append(
+                f"For the {s.lag_n:,} with both a creation and a redaction date, the median "
+                f"time from creation to redaction was {_days(med)} days (quartiles "
+                f"{_days(q1)} and {_days(q3)} days)."
+            )
+        return out
+
+    @property
+    def text(self) -> str:
+        when = (
+            f" on {self.checked_at:%d %B %Y} at {self.checked_at:%H:%M} UTC"
+            if self.checked_at is not None
+            else ""
+        )
+        nouns = " and ".join(_KIND_NOUN.get(k, k) for k in self.kinds)
+        jobs = [j for ids in self.job_ids.values() for j in ids]
+        job_text = ""
+        if jobs:
+            job_text = f" (job{'s' if len(jobs) > 1 else ''} {', '.join(jobs)})"
+        if self.sandbox:
+            api = "a local sandbox simulating X's batch compliance API"
+        elif _is_local(self.api_url):
+            api = f"an API server on this machine ({self.api_url})"
+        else:
+            api = "X's batch compliance API (v2)"
+        sentences = [f"We checked {nouns}{when} with {api}{job_text}."]
+        if not self.sandbox and _is_local(self.api_url):
+            sentences.append(
+                "That is not X's API: if it is the compliance_nb sandbox, these results are "
+                "simulated."
+            )
+        for s in self.kinds.values():
+            sentences.extend(self._kind_sentences(s))
+        if self.sandbox:
+            sentences.append(
+                "These results are SIMULATED by the compliance_nb sandbox and say nothing "
+                "about real content."
+            )
+        return " ".join(sentences)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"ComplianceReport({self.text!r})"
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for s in self.kinds.values():
+            entries = [(AVAILABLE, s.available), *sorted(s.reasons.items(), key=lambda kv: -kv[1])]
+            for reason, n in entries:
+                rows.append(
+                    f"<tr><td>{html.escape(s.kind)}</td><td>{html.escape(reason)}</td>"
+                    f"<td style='text-align:right'>{n:,}</td>"
+                    f"<td style='text-align:right'>{_pct(s.share(n))}</td></tr>"
+                )
+        badge = (
+            " <span style='color:#9a6700;font-weight:bold'>SIMULATED (sandbox)</span>"
+            if self.sandbox
+            else ""
+        )
+        return (
+            "<div class='compliance-nb-report'>"
+            f"<b>Compliance report</b>{badge}<p>{html.escape(self.text)}</p>"
+            "<table><tr><th>kind</th><th>status</th><th>items</th><th>share</th></tr>"
+            f"{''.join(rows)}</table></div>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain numbers and strings (JSON-serialisable)."""
+        return {
+            "checked_at": self.checked_at.isoformat() if self.checked_at else None,
+            "sandbox": self.sandbox,
+            "api_url": self.api_url,
+            "job_ids": {k: list(v) for k, v in self.job_ids.items()},
+            "kinds": {
+                k: {
+                    "checked": s.checked,
+                    "available": s.available,
+                    "needing_action": s.needing_action,
+                    "reasons": dict(s.reasons),
+                    "lag_days": (
+                        None
+                        if s.lag_quartiles_days is None
+                        else dict(
+                            zip(("q1", "median", "q3"), s.lag_quartiles_days, strict=True),
+                            n=s.lag_n,
+                        )
+                    ),
+                }
+                for k, s in self.kinds.items()
+            },
+            "text": self.text,
+        }
+
+
+def _is_local(url: str | None) -> bool:
+    """True for an API URL on this machine (loopback): never X's own API."""
+    if not url:
+        return False
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _summarise(kind: str, items: pl.DataFrame) -> KindSummary:
+    counts = dict(items.group_by("status").len().iter_rows())
+    available = int(counts.pop(AVAILABLE, 0))
+    lags = lag_days(items.filter(pl.col("status") != AVAILABLE))
+    return KindSummary(
+        kind=kind,
+        checked=items.height,
+        available=available,
+        reasons={str(k): int(v) for k, v in counts.items()},
+        lag_n=lags.len(),
+        lag_quartiles_days=_quartiles(lags),
+    )
+
+
+def compliance_report(
+    df: Any,
+    *,
+    id_column: str | None = None,
+    jobs: Any = None,
+    user_id_column: str | None = None,
+) -> ComplianceReport:
+    """Summarise the frame ``check_compliance`` returned, in numbers and in prose.
+
+    Args:
+        df: the checked frame (pandas, polars, or anything narwhals reads).
+        id_column: the ID column (default: the one the run used, else ``"id"``).
+        jobs: job IDs to cite, when the frame does not remember its run (for example after
+            a round trip through Parquet): a list of IDs or ``Job`` objects, or a dict
+            ``{kind: [ids]}``.
+        user_id_column: for a run with users, the user ID column (default: the run's).
+
+    Returns:
+        A :class:`ComplianceReport`; ``str(report)`` is the paragraph.
+
+    Examples:
+        >>> report = compliance_report(checked)       # doctest: +SKIP
+        >>> print(report)                             # doctest: +SKIP
+        We checked Tweet IDs with X's batch compliance API (v2) on 28 November 2026 ...
+    """
+    info = recall(df)
+    per_kind = outcomes(df, id_column=id_column, user_id_column=user_id_column)
+    job_ids: dict[str, tuple[str, ...]] = dict(info.job_ids) if info is not None else {}
+    if jobs is not None:
+        job_ids = _job_ids(jobs, default_kind=next(iter(per_kind)))
+    return ComplianceReport(
+        kinds={k: _summarise(k, items) for k, items in per_kind.items()},
+        checked_at=info.checked_at if info is not None else None,
+        job_ids=job_ids,
+        sandbox=bool(info.sandbox) if info is not None else False,
+        api_url=info.api_url if info is not None else None,
+    )
+
+
+def _job_ids(jobs: Any, default_kind: str) -> dict[str, tuple[str, ...]]:
+    if isinstance(jobs, dict):
+        return {str(k): tuple(str(getattr(j, "id", j)) for j in v) for k, v in jobs.items()}
+    if isinstance(jobs, (str, int)) or hasattr(jobs, "id"):
+        jobs = [jobs]
+    out: dict[str, list[str]] = {}
+    for j in jobs:
+        kind = getattr(j, "type", None) or getattr(j, "kind", None) or default_kind
+        out.setdefault(str(kind), []).append(str(getattr(j, "id", j)))
+    return {k: tuple(v) for k, v in out.items()}

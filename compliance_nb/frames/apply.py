@@ -1,0 +1,326 @@
+"""``apply_compliance``: bring a dataset into compliance with its results.
+
+* rows whose result asks for removal are dropped: every result line except a geo scrub
+  (``deleted``, ``suspended``, ``protected``, ``deactivated``, ``bounced`` and unknown
+  reasons alike). With ``user_compliance_*`` columns (``check_compliance(...,
+  user_id_column=...)``), rows whose author's result asks for removal are dropped too;
+* rows whose result is a geo scrub (``scrub_geo`` / ``geo_scrubbed``) keep their row but
+  their geo columns are set to null.
+
+Default geo columns (matched case-insensitively, the ID columns and compliance columns
+never count): ``geo``, ``coordinates``, ``place``, ``place_id``, ``lat``, ``lon``,
+``lng``, ``latitude``, ``longitude``, and any name starting with ``geo.``, ``geo_``,
+``coordinates.``, ``place.`` or ``place_`` (flattened API fields such as
+``geo.place_id`` or ``geo_coordinates``). Pass ``geo_columns=[...]`` to choose them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import polars as pl
+
+from .._exceptions import InputError
+from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
+from .check import DEFAULT_PREFIX, ColumnNames, join_results
+from .lazy import as_lazy, is_lazy
+from .native import as_frame, column_values, drop_columns, filter_rows, null_where
+
+__all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
+
+logger = logging.getLogger("compliance_nb")
+
+DEFAULT_GEO_NAMES = frozenset(
+    {"geo", "coordinates", "place", "place_id", "lat", "lon", "lng", "latitude", "longitude"}
+)
+_GEO_PREFIXES = ("geo.", "geo_", "coordinates.", "place.", "place_")
+
+
+def default_geo_columns(columns: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+    """The columns the default rule treats as geo data.
+
+    >>> default_geo_columns(["id", "text", "geo.place_id", "Latitude", "geography"])
+    ['geo.place_id', 'Latitude']
+    """
+    skip = set(exclude)
+    out = []
+    for c in columns:
+        if c in skip:
+            continue
+        low = c.lower()
+        if low in DEFAULT_GEO_NAMES or low.startswith(_GEO_PREFIXES):
+            out.append(c)
+    return out
+
+
+def _text(frame: Any, name: str) -> pl.Series:
+    values = column_values(frame, name)
+    if isinstance(values, list):
+        values = pl.Series(name, [None if v is None else str(v) for v in values])
+    return values.cast(pl.String)
+
+
+def _row_status(lookups: pl.DataFrame) -> nw.DataFrame[Any]:
+    """Each row's status (column ``s``) from the result columns of its lookups (``m_hit``,
+    ``m_reason`` and, when the users job ran, ``u_hit``, ``u_reason``), by the rule of
+    :mod:`compliance_nb.rules.outcomes`. Whether a row had an ID does not matter here: it
+    decides only between ``available`` and none, neither of which is removed or scrubbed."""
+
+    def lookup(tag: str) -> Lookup:
+        return Lookup(hit=nw.col(f"{tag}hit"), reason=nw.col(f"{tag}reason"))
+
+    user = lookup("u_") if "u_hit" in lookups.columns else None
+    return nw.from_native(lookups).select(status_expr(lookup("m_"), user).alias("s"))
+
+
+def _warn_if_no_geo_columns(summary: dict[str, Any]) -> None:
+    """Rows need their geo data removed but no column holds any: say so (the eager and the
+    lazy path share this)."""
+    if summary["rows_geo_scrubbed"] and not summary["geo_columns"]:
+        logger.warning(
+            "%d row(s) need their geo data removed, but no geo columns were found; pass "
+            "geo_columns=[...] to name them.",
+            summary["rows_geo_scrubbed"],
+        )
+
+
+def apply_compliance(
+    df: Any,
+    results: Any = None,
+    *,
+    id_column: str = "id",
+    kind: str = "tweets",
+    geo_columns: Sequence[str] | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    return_summary: bool = False,
+    drop_compliance_columns: bool | None = None,
+) -> Any:
+    """Return ``df`` brought into compliance: removed rows dropped, geo scrubs applied.
+
+    Works on the output of :func:`check_compliance` (``results=None``), or on a plain
+    frame plus ``results`` (a results file path, or a results frame) joined as
+    :func:`join_results` does. ``df`` is never changed; the result has its type, its
+    column order, and (pandas) the index labels of the rows kept.
+
+    Lazy frames (polars ``LazyFrame``, DuckDB relation, Dask, PySpark) stay lazy: the
+    filter and the geo null-out are added to the query and run inside its engine when
+    it is computed; nothing is computed here unless ``return_summary=True`` (one
+    aggregate query over the compliance columns). Row order is the engine's.
+
+    Args:
+        df: the dataset.
+        results: None to use the compliance columns already on ``df``; else a results
+            file path or frame.
+        id_column, kind, prefix: as in :func:`check_compliance`.
+        geo_columns: the columns to null for geo scrubs; default: the rule in the module
+            docs.
+        return_summary: also return a summary dict: ``rows_in``, ``rows_out``,
+            ``rows_removed``, ``removed`` ({label: rows}, labels as in
+            ``compliance_status``), ``rows_geo_scrubbed``, ``geo_columns``.
+        drop_compliance_columns: drop the compliance columns from the result. Default:
+            they are dropped when they were joined here from ``results``, and kept when
+            ``df`` already had them.
+
+    The summary is also logged (``logging.getLogger("compliance_nb")``, level INFO).
+
+    Examples:
+        >>> import polars as pl
+        >>> df = pl.DataFrame({"id": ["1", "2", "3"], "geo": ["a", "b", "c"]})
+        >>> res = pl.DataFrame({"id": ["1", "2"], "action": ["delete"] * 2,
+        ...                     "reason": ["deleted", "scrub_geo"]})
+        >>> out, summary = apply_compliance(df, res, return_summary=True)
+        >>> out.rows(), summary["removed"]
+        ([('2', None), ('3', 'c')], {'deleted': 1})
+    """
+    if is_lazy(df):
+        return _apply_lazy(
+            df,
+            results,
+            id_column=id_column,
+            kind=kind,
+            geo_columns=geo_columns,
+            prefix=prefix,
+            return_summary=return_summary,
+            drop_compliance_columns=drop_compliance_columns,
+        )
+    frame = as_frame(df)
+    names = ColumnNames.for_prefix(prefix)
+    joined_here = results is not None
+    if joined_here:
+        frame = as_frame(
+            join_results(frame, results, id_column=id_column, kind=kind, prefix=prefix)
+        )
+    elif names.main["reason"] not in frame.columns and names.main["action"] not in frame.columns:
+        raise InputError(
+            f"The DataFrame has no {names.main['action']!r}/{names.main['reason']!r} columns. "
+            "Run check_compliance first (df.pipe(check_compliance).pipe(apply_compliance)), "
+            "or pass results= (a results file or frame)."
+        )
+    n = len(frame)
+
+    def line(fields: dict[str, str]) -> tuple[pl.Series, pl.Series]:
+        """(has a result line, reason) per row, for the main or the user columns."""
+        present = [fields[f] for f in ("action", "reason") if fields[f] in frame.columns]
+        hit = pl.Series([False] * n, dtype=pl.Boolean)
+        for col in present:
+            hit = hit | _text(frame, col).is_not_null()
+        reason = (
+            _text(frame, fields["reason"])
+            if fields["reason"] in frame.columns
+            else pl.Series([None] * n, dtype=pl.String)
+        )
+        return hit, reason
+
+    columns: dict[str, pl.Series] = {}
+    for tag, fields in (("m_", names.main), ("u_", names.user)):
+        if tag == "m_" or any(c in frame.columns for c in fields.values()):
+            columns[f"{tag}hit"], columns[f"{tag}reason"] = line(fields)
+    status = _row_status(pl.DataFrame(columns))
+    remove = status.select(removed_expr(nw.col("s"))).to_native().to_series()
+    scrub = status.select(scrubbed_expr(nw.col("s"))).to_native().to_series()
+    labels = status.to_native().to_series().filter(remove)
+
+    compliance_cols = [*names.main.values(), *names.user.values(), names.compliant, names.status]
+    if geo_columns is None:
+        geo = default_geo_columns(frame.columns, exclude=[id_column, *compliance_cols])
+    else:
+        geo = list(geo_columns)
+        missing = [c for c in geo if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"geo_columns: {', '.join(map(repr, missing))} not in the DataFrame. "
+                f"Available columns: {', '.join(map(repr, frame.columns))}."
+            )
+
+    out = null_where(frame, geo, scrub)
+    out = filter_rows(out, ~remove)
+    drop = joined_here if drop_compliance_columns is None else drop_compliance_columns
+    if drop:
+        out = drop_columns(out, compliance_cols)
+
+    removed = labels.value_counts(sort=True)
+    summary: dict[str, Any] = {
+        "rows_in": n,
+        "rows_out": len(out),
+        "rows_removed": int(remove.sum()),
+        "removed": {str(k): int(v) for k, v in removed.iter_rows()},
+        "rows_geo_scrubbed": int(scrub.sum()),
+        "geo_columns": geo,
+    }
+    _warn_if_no_geo_columns(summary)
+    logger.info(
+        "apply_compliance: %d of %d rows removed (%s); geo data removed from %d row(s) in %s",
+        summary["rows_removed"],
+        n,
+        ", ".join(f"{k} {v}" for k, v in summary["removed"].items()) or "none",
+        summary["rows_geo_scrubbed"],
+        ", ".join(geo) or "no columns",
+    )
+    native = out.to_native()
+    return (native, summary) if return_summary else native
+
+
+# -- lazy frames -----------------------------------------------------------------------
+
+
+def _apply_lazy(
+    df: Any,
+    results: Any,
+    *,
+    id_column: str,
+    kind: str,
+    geo_columns: Sequence[str] | None,
+    prefix: str,
+    return_summary: bool,
+    drop_compliance_columns: bool | None,
+) -> Any:
+    """:func:`apply_compliance` on a lazy frame: the same rules as nw expressions."""
+    names = ColumnNames.for_prefix(prefix)
+    joined_here = results is not None
+    if joined_here:
+        df = join_results(df, results, id_column=id_column, kind=kind, prefix=prefix)
+    frame = as_lazy(df)
+    columns = frame.collect_schema().names()
+    if not joined_here and not any(names.main[f] in columns for f in ("action", "reason")):
+        raise InputError(
+            f"The frame has no {names.main['action']!r}/{names.main['reason']!r} columns. "
+            "Run check_compliance first (check_compliance(lf) then apply_compliance), "
+            "or pass results= (a results file or frame)."
+        )
+
+    def line(fields: dict[str, str]) -> tuple[nw.Expr, nw.Expr]:
+        """(has a result line, reason) per row, for the main or the user columns."""
+        hit: nw.Expr = nw.lit(False)
+        for f in ("action", "reason"):
+            if fields[f] in columns:
+                hit = hit | ~nw.col(fields[f]).is_null()
+        reason = (
+            nw.col(fields["reason"]).cast(nw.String)
+            if fields["reason"] in columns
+            else nw.lit(None, nw.String)
+        )
+        return hit, reason
+
+    m_hit, m_reason = line(names.main)
+    user = None
+    if any(c in columns for c in names.user.values()):
+        u_hit, u_reason = line(names.user)
+        user = Lookup(hit=u_hit, reason=u_reason)
+    status = status_expr(Lookup(hit=m_hit, reason=m_reason), user)
+    remove = removed_expr(status)
+    scrub = scrubbed_expr(status)
+    label = nw.when(remove).then(status)
+
+    compliance_cols = [*names.main.values(), *names.user.values(), names.compliant, names.status]
+    if geo_columns is None:
+        geo = default_geo_columns(columns, exclude=[id_column, *compliance_cols])
+    else:
+        geo = list(geo_columns)
+        missing = [c for c in geo if c not in columns]
+        if missing:
+            raise InputError(
+                f"geo_columns: {', '.join(map(repr, missing))} not in the frame. "
+                f"Available columns: {', '.join(map(repr, columns))}."
+            )
+
+    out = frame
+    if geo:
+        out = out.with_columns(*[nw.when(~scrub).then(nw.col(c)).alias(c) for c in geo])
+    out = out.filter(~remove)
+    drop = joined_here if drop_compliance_columns is None else drop_compliance_columns
+    if drop:
+        out = out.drop([c for c in compliance_cols if c in columns])
+    logger.info(
+        "apply_compliance: lazy frame; removal of rows and geo scrub in %s added to the "
+        "query (computed when the frame is)",
+        ", ".join(geo) or "no columns",
+    )
+    native = out.to_native()
+    if not return_summary:
+        return native
+    counts = (
+        frame.select(label.alias("label"), scrub.cast(nw.Int64).alias("scrub"))
+        .group_by("label")
+        .agg(nw.len().alias("rows"), nw.col("scrub").sum().alias("scrub"))
+        .collect()
+    )
+    table = pl.from_arrow(counts.to_arrow())
+    assert isinstance(table, pl.DataFrame)
+    removed = table.filter(pl.col("label").is_not_null()).sort(
+        ["rows", "label"], descending=[True, False]
+    )
+    rows_in = int(table["rows"].sum() or 0)
+    n_removed = int(removed["rows"].sum() or 0)
+    summary: dict[str, Any] = {
+        "rows_in": rows_in,
+        "rows_out": rows_in - n_removed,
+        "rows_removed": n_removed,
+        "removed": {str(k): int(v) for k, v in removed.select("label", "rows").iter_rows()},
+        "rows_geo_scrubbed": int(table["scrub"].sum() or 0),
+        "geo_columns": geo,
+    }
+    _warn_if_no_geo_columns(summary)
+    return native, summary

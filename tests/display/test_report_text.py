@@ -1,0 +1,184 @@
+"""compliance_report: the numbers and the paragraph, from hand-made checked frames."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import polars as pl
+import pytest
+
+from compliance_nb import ComplianceReport, compliance_report
+from compliance_nb._exceptions import InputError
+from compliance_nb.jobs.runinfo import RunInfo, remember
+
+UTC = timezone.utc
+CREATED = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def frame(reasons: list[str | None], lags: list[float | None] | None = None) -> pl.DataFrame:
+    """One row per ID "1", "2", ...; ``lags`` in days from creation to redaction."""
+    lags = lags or [None] * len(reasons)
+    return pl.DataFrame(
+        {
+            "id": [str(i + 1) for i in range(len(reasons))],
+            "compliance_reason": reasons,
+            "compliance_created_at": [CREATED if r else None for r in reasons],
+            "compliance_redacted_at": [
+                CREATED + timedelta(days=lag) if lag is not None else None for lag in lags
+            ],
+            "compliant": [r is None for r in reasons],
+        },
+        schema_overrides={
+            "compliance_reason": pl.String,
+            "compliance_created_at": pl.Datetime("us", "UTC"),
+            "compliance_redacted_at": pl.Datetime("us", "UTC"),
+        },
+    )
+
+
+def test_counts_shares_and_lag_quartiles():
+    # 8 IDs: 5 available, 2 deleted, 1 protected; lags 10, 20, 40 days
+    df = frame(
+        [None, "deleted", None, "deleted", None, "protected", None, None],
+        [None, 10, None, 20, None, 40, None, None],
+    )
+    rep = compliance_report(df)
+    d = rep.to_dict()["kinds"]["tweets"]
+    assert (d["checked"], d["available"], d["needing_action"]) == (8, 5, 3)
+    assert d["reasons"] == {"deleted": 2, "protected": 1}
+    # quartiles of [10, 20, 40] (linear): 15, 20, 30
+    assert d["lag_days"] == {"q1": 15.0, "median": 20.0, "q3": 30.0, "n": 3}
+    text = rep.text
+    assert "Of 8 distinct Tweet IDs, 5 (62.5%) were still available" in text
+    assert "3 (37.5%) required action: 2 deleted (25.0%), 1 protected (12.5%)." in text
+    assert "median time from creation to redaction was 20 days (quartiles 15 and 30 days)" in text
+    assert str(rep) == text
+    json.dumps(rep.to_dict())  # plain data
+
+
+def test_run_info_gives_date_jobs_and_sandbox_warning():
+    df = frame([None, "suspended"]).to_pandas()
+    remember(
+        df,
+        RunInfo(
+            kinds=("tweets",),
+            job_ids={"tweets": ("1460000000000000001",)},
+            checked_at=datetime(2026, 11, 28, 1, 15, tzinfo=UTC),
+            sandbox=True,
+        ),
+    )
+    rep = compliance_report(df)
+    assert "on 28 November 2026 at 01:15 UTC" in rep.text
+    assert "(job 1460000000000000001)" in rep.text
+    assert "sandbox" in rep.text and "SIMULATED" in rep.text
+    assert rep.sandbox is True
+    assert "SIMULATED" in rep._repr_html_()
+
+
+def test_real_api_run_does_not_claim_simulation():
+    df = frame(["deleted"])
+    remember(df, RunInfo(kinds=("tweets",), job_ids={"tweets": ("5",)}, sandbox=False))
+    rep = compliance_report(df)
+    assert "X's batch compliance API" in rep.text
+    assert "SIMULATED" not in rep.text and "sandbox" not in rep.text
+
+
+def test_jobs_argument_when_the_frame_forgot_its_run():
+    rep = compliance_report(frame([None]), jobs=["11", "12"])
+    assert "(jobs 11, 12)" in rep.text
+    assert rep.to_dict()["job_ids"] == {"tweets": ["11", "12"]}
+    assert "on " not in rep.text.split(".")[0]  # no date claimed when none is known
+
+
+def test_duplicate_rows_and_null_ids_are_not_counted_twice():
+    df = pl.DataFrame(
+        {
+            "id": ["1", "1", "2", None],
+            "compliance_reason": ["deleted", "deleted", None, None],
+            "compliant": [False, False, True, None],
+        }
+    )
+    d = compliance_report(df).to_dict()["kinds"]["tweets"]
+    assert (d["checked"], d["available"], d["reasons"]) == (2, 1, {"deleted": 1})
+
+
+def test_per_kind_when_users_ran_too():
+    df = pd.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "author_id": ["7", "7", "8"],
+            "compliance_reason": [None, "deleted", None],
+            "compliant": [True, False, True],
+            "user_compliance_reason": ["deactivated", "deactivated", None],
+        }
+    )
+    remember(df, RunInfo(kinds=("tweets", "users"), user_id_column="author_id"))
+    rep = compliance_report(df)
+    users = rep.to_dict()["kinds"]["users"]
+    assert (users["checked"], users["available"], users["reasons"]) == (2, 1, {"deactivated": 1})
+    assert "Of 2 distinct user IDs, 1 (50.0%) were still available" in rep.text
+    assert "Tweet IDs and user IDs" in rep.text
+
+
+def test_html_escapes_and_everything_available():
+    rep = compliance_report(frame([None, None]))
+    assert "none required action" in rep.text
+    assert rep.to_dict()["kinds"]["tweets"]["lag_days"] is None
+    html = rep._repr_html_()
+    assert "<table>" in html and "available" in html
+    assert isinstance(rep, ComplianceReport)
+
+
+def test_a_frame_that_was_not_checked_is_refused():
+    with pytest.raises(InputError, match="check_compliance"):
+        compliance_report(pl.DataFrame({"id": ["1"]}))
+
+
+def test_a_local_api_url_is_never_reported_as_xs_api():
+    df = frame(["deleted"])
+    remember(df, RunInfo(kinds=("tweets",), api_url="http://127.0.0.1:5000", sandbox=False))
+    text = compliance_report(df).text
+    assert "X's batch compliance API (v2)" not in text
+    assert "http://127.0.0.1:5000" in text and "simulated" in text
+
+
+def test_report_of_a_sandbox_run_with_users(sandbox):
+    from compliance_nb.datasets import sample_tweets
+    from compliance_nb.frames.check import check_compliance
+
+    df = sample_tweets(200, seed=2, backend="polars")
+    out = check_compliance(df, client=sandbox.client(), progress=False, user_id_column="author_id")
+    rep = compliance_report(out).to_dict()
+    # the oracle's verdicts, counted here from Sandbox.expected
+    for kind, column in (("tweets", "id"), ("users", "author_id")):
+        ids = df[column].drop_nulls().unique()
+        exp = sandbox.expected(ids.to_list(), kind)
+        reasons = (
+            exp.drop_nulls("reason")
+            .with_columns(pl.col("reason").replace({"scrub_geo": "geo_scrubbed"}))
+            .group_by("reason")
+            .len()
+        )
+        got = rep["kinds"][kind]
+        assert got["checked"] == exp.height
+        assert got["available"] == exp["action"].null_count()
+        assert got["reasons"] == dict(reasons.iter_rows())
+    text = rep["text"]
+    assert all(j in text for ids in rep["job_ids"].values() for j in ids)
+    assert rep["job_ids"].keys() == {"tweets", "users"}
+    assert "simulated" in text.lower()  # never passed off as X's own results
+
+
+def test_a_sandbox_client_marks_the_run_simulated(sandbox):
+    from compliance_nb.frames.check import check_compliance
+
+    client = sandbox.client()
+    assert client.is_sandbox and "sandbox" in repr(client)
+    out = check_compliance(
+        pl.DataFrame({"id": ["1500000000000000000"]}), client=client, progress=False
+    )
+    report = compliance_report(out)
+    assert report.to_dict()["sandbox"] is True
+    assert "SIMULATED" in report.text
