@@ -43,11 +43,38 @@ class ProgressPanel(Reporter):
     :meth:`display` is called). Outside a kernel the widgets are plain objects, so
     tests can read ``panel.rows[i].bar.bar_style`` and the labels' ``.value``.
 
-    Args:
-        title: the heading.
-        display: ``"auto"`` (only inside a kernel), ``True`` or ``False``.
-        clock: seconds since the epoch (``time.time``); tests pass a fake.
-        tick_seconds: how often a wait's countdown is refreshed.
+    Pass one as ``progress=`` (``check_compliance(df, progress=ProgressPanel("Run 2"))``) to
+    choose its title, or to keep it and look at it after the run.
+
+    Parameters
+    ----------
+    title : str, default "Compliance check"
+        The heading.
+    display : bool or "auto", default "auto"
+        Show the panel when the first event arrives: ``"auto"`` only inside a Jupyter
+        kernel; ``True`` or ``False`` always or never.
+    clock : callable, default time.time
+        Returns the seconds since the epoch; tests pass a fake one.
+    tick_seconds : float, default 1.0
+        How often a wait's countdown is refreshed, in seconds.
+
+    Examples
+    --------
+    >>> from compliance_nb import ProgressEvent
+    >>> panel = ProgressPanel("My check", display=False)
+    >>> panel(ProgressEvent("uploading", kind="tweets", job_id="42", bytes_done=5,
+    ...                     bytes_total=10))
+    >>> panel.rows[0].detail.value
+    '5 B of 10 B (50%)'
+    >>> panel(ProgressEvent("joined", kind="tweets", job_id="42",
+    ...                     counts={"checked": 2, "available": 1, "deleted": 1}))
+    >>> panel.rows[0].bar.bar_style
+    'success'
+    >>> panel.rows[0].counts.value
+    'checked 2 · still available 1 (50.0%) · needing action: deleted 1'
+    >>> panel.close()
+    >>> panel.summary.value
+    '1 job(s) finished'
     """
 
     def __init__(
