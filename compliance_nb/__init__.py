@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     "ComplianceClient": ".api.client",
     "Job": ".api.job",
     "ProgressEvent": "._events",
-    "ProgressPanel": ".display.progress",
+    "ProgressPanel": ".display.panel",
     "read_results": ".jobs.results",
     # the DataFrame pipeline
     "check_compliance": ".frames.check",
@@ -160,13 +160,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.client import ComplianceClient
     from .api.connect import connect
     from .api.job import Job
+    from .display.panel import ProgressPanel
     from .display.plots import (
         plot_availability,
         plot_reasons,
         plot_redaction_dates,
         plot_redaction_lag,
     )
-    from .display.progress import ProgressPanel
     from .display.report import ComplianceReport, compliance_report
     from .display.snowflake import snowflake_time
     from .frames.apply import apply_compliance

@@ -65,20 +65,56 @@ STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
 class ProgressEvent:
     """One step of progress of one job (or, before a job exists, of one kind).
 
-    Attributes:
-        stage: what is happening (see the module docstring).
-        kind: ``"tweets"`` or ``"users"`` (None for ``reading``/``writing``).
-        job_id: the job's ID once it exists.
-        job_name: the job's name, if any.
-        job: the latest :class:`Job` seen, if any.
-        bytes_done / bytes_total: transfer progress (uploading, downloading); for
-            ``reading``/``writing``, bytes of the source file read so far.
-        wait_seconds: for ``waiting``/``retrying``, how long until the next try; for
-            ``processing``, how long until the next poll.
-        elapsed_seconds: for ``processing``, time since the upload finished.
-        message: a human-readable sentence (never containing secrets).
-        counts: for ``joined``: ``checked``, ``available`` and one entry per reason.
-        part / parts: when the IDs are split over several jobs, which one this is (1-based).
+    A ``progress=`` function receives these; the notebook panel and the terminal lines
+    are built on the same events. Every field but ``stage`` is optional: each stage sets
+    those that mean something for it.
+
+    Parameters
+    ----------
+    stage : str
+        What is happening: one of :data:`STAGES` (see the module docstring).
+    kind : str, optional
+        ``"tweets"`` or ``"users"``; None for ``reading``/``writing``.
+    job_id : str, optional
+        The job's ID, once it exists.
+    job_name : str, optional
+        The job's name, if it has one.
+    job : Job, optional
+        The latest :class:`~compliance_nb.Job` seen, if any.
+    bytes_done : int, optional
+        Bytes sent or received so far (``uploading``, ``downloading``); for
+        ``reading``/``writing``, bytes of the source file read so far.
+    bytes_total : int, optional
+        The size of that transfer or file, when known.
+    wait_seconds : float, optional
+        For ``waiting``/``retrying``, how long until the next try; for ``processing``,
+        how long until the next poll.
+    elapsed_seconds : float, optional
+        For ``processing``, the time since the upload finished.
+    message : str, optional
+        A sentence for a person (never containing secrets).
+    counts : dict of str to int, optional
+        For ``joined``: ``checked``, ``available`` and one entry per reason.
+    part : int, optional
+        When the IDs are split over several jobs, which one this is (1-based).
+    parts : int, optional
+        When the IDs are split over several jobs, how many there are.
+
+    Examples
+    --------
+    A ``progress=`` function that prints each transfer's share and each job's end:
+
+    >>> def show(event):
+    ...     if event.fraction is not None:
+    ...         print(f"{event.kind} {event.stage}: {event.fraction:.0%}")
+    ...     elif event.stage == "joined":
+    ...         print(f"{event.kind} job {event.job_id}: {event.counts['checked']} checked")
+    >>> show(ProgressEvent("uploading", kind="tweets", job_id="42", bytes_done=5,
+    ...                    bytes_total=20))
+    tweets uploading: 25%
+    >>> show(ProgressEvent("joined", kind="tweets", job_id="42",
+    ...                    counts={"checked": 2, "available": 1, "deleted": 1}))
+    tweets job 42: 2 checked
     """
 
     stage: Stage

@@ -155,11 +155,47 @@ def plot_reasons(
     kind. With user columns (``user_id_column=`` in the run), Tweets and users get one
     group each, labelled ``"tweets: deleted ..."``.
 
-    Args:
-        df: the checked frame.
-        ax: the Axes to draw on (default: a new figure).
-        include_available: also draw the items still available.
-        id_column: the ID column (default: the run's).
+    Parameters
+    ----------
+    df : DataFrame
+        The frame ``check_compliance`` returned (pandas, polars, or anything narwhals
+        reads), or one saved and read back.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; by default a new figure's (from pyplot).
+    include_available : bool, default True
+        Also draw a bar for the items still available.
+    id_column : str, optional
+        The ID column; by default the one the run used, else ``"id"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on: ``ax`` when given.
+
+    Raises
+    ------
+    InputError
+        ``df`` has none of the columns ``check_compliance`` adds.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime, timezone
+    >>> from matplotlib.figure import Figure
+    >>> def utc(*day):
+    ...     return datetime(*day, tzinfo=timezone.utc)
+    >>> checked = pl.DataFrame({
+    ...     "id": ["1265324480517361664", "1265324480517361665", "1265324480517361666"],
+    ...     "compliance_reason": [None, "deleted", "suspended"],
+    ...     "compliant": [True, False, False],
+    ...     "compliance_created_at": [None, utc(2020, 5, 26), utc(2020, 5, 26)],
+    ...     "compliance_redacted_at": [None, utc(2020, 6, 1), utc(2020, 6, 3)],
+    ... })
+    >>> ax = plot_reasons(checked, Figure().subplots())
+    >>> len(ax.patches), ax.get_title()
+    (3, 'Compliance outcome per reason')
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['available 1 (33.3%)', 'deleted 1 (33.3%)', 'suspended 1 (33.3%)']
     """
     ax = _new_ax(ax)
     title = "Compliance outcome per reason"
@@ -224,6 +260,47 @@ def plot_redaction_dates(df: Any, ax: Axes | None = None, freq: str = "auto") ->
     by day, up to two years by week, else by month). Items without a ``redacted_at`` are
     left out (the API does not always give one). When Tweets and users were both checked,
     both are counted, stacked by reason.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The frame ``check_compliance`` returned (pandas, polars, or anything narwhals
+        reads), or one saved and read back.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; by default a new figure's (from pyplot).
+    freq : {"auto", "day", "week", "month"}, default "auto"
+        The width of each bar.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on: ``ax`` when given.
+
+    Raises
+    ------
+    InputError
+        ``df`` has none of the columns ``check_compliance`` adds, or ``freq`` is not one
+        of those above.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime, timezone
+    >>> from matplotlib.figure import Figure
+    >>> def utc(*day):
+    ...     return datetime(*day, tzinfo=timezone.utc)
+    >>> checked = pl.DataFrame({
+    ...     "id": ["1265324480517361664", "1265324480517361665", "1265324480517361666"],
+    ...     "compliance_reason": [None, "deleted", "suspended"],
+    ...     "compliant": [True, False, False],
+    ...     "compliance_created_at": [None, utc(2020, 5, 26), utc(2020, 5, 26)],
+    ...     "compliance_redacted_at": [None, utc(2020, 6, 1), utc(2020, 6, 3)],
+    ... })
+    >>> ax = plot_redaction_dates(checked, Figure().subplots())
+    >>> ax.get_title(), ax.get_xlabel()
+    ('Redactions over time', 'redaction date (UTC), per day')
+    >>> len(ax.patches)  # June 1 to 3, one bar a day for each of the two reasons
+    6
     """
     ax = _new_ax(ax)
     title = "Redactions over time"
@@ -283,12 +360,51 @@ def plot_availability(
     date"`` bar at the right rather than a wrong date. With ``user_id_column=`` runs, this
     shows the main kind (the IDs in ``id_column``).
 
-    Args:
-        df: the checked frame.
-        ax: the Axes to draw on (default: a new figure).
-        id_column: the ID column (default: the run's, else ``"id"``).
-        relative: draw shares of each bin (stacks sum to 1) instead of counts.
-        freq: ``"auto"``, ``"day"``, ``"week"`` or ``"month"``.
+    Parameters
+    ----------
+    df : DataFrame
+        The frame ``check_compliance`` returned (pandas, polars, or anything narwhals
+        reads), or one saved and read back.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; by default a new figure's (from pyplot).
+    id_column : str, optional
+        The ID column; by default the one the run used, else ``"id"``.
+    relative : bool, default False
+        Draw each bar's shares (the stacks sum to 1) instead of counts.
+    freq : {"auto", "day", "week", "month"}, default "auto"
+        The span of creation dates each bar covers (``"auto"``: as for
+        :func:`plot_redaction_dates`).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on: ``ax`` when given.
+
+    Raises
+    ------
+    InputError
+        ``df`` has none of the columns ``check_compliance`` adds, it has no ID column to
+        date the items by, or ``freq`` is not one of those above.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime, timezone
+    >>> from matplotlib.figure import Figure
+    >>> def utc(*day):
+    ...     return datetime(*day, tzinfo=timezone.utc)
+    >>> checked = pl.DataFrame({
+    ...     "id": ["1265324480517361664", "1265324480517361665", "1265324480517361666"],
+    ...     "compliance_reason": [None, "deleted", "suspended"],
+    ...     "compliant": [True, False, False],
+    ...     "compliance_created_at": [None, utc(2020, 5, 26), utc(2020, 5, 26)],
+    ...     "compliance_redacted_at": [None, utc(2020, 6, 1), utc(2020, 6, 3)],
+    ... })
+    >>> ax = plot_availability(checked, Figure().subplots())
+    >>> ax.get_title(), [label.get_text() for label in ax.get_xticklabels()]
+    ('Availability by creation date', ['2020-05-26'])
+    >>> len(ax.patches)  # one day, stacked: available, deleted, suspended
+    3
     """
     ax = _new_ax(ax)
     title = "Availability by creation date" + (" (shares)" if relative else "")
@@ -362,6 +478,46 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
     Uses the ``created_at`` and ``redacted_at`` of the results (items with both; Tweets
     and users together when both were checked).
     The quartile lines are labelled ``Q1``, ``median`` and ``Q3`` in the legend.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The frame ``check_compliance`` returned (pandas, polars, or anything narwhals
+        reads), or one saved and read back.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; by default a new figure's (from pyplot).
+    bins : int or str, default "auto"
+        The histogram's bins, as matplotlib's ``Axes.hist`` takes them.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on: ``ax`` when given.
+
+    Raises
+    ------
+    InputError
+        ``df`` has none of the columns ``check_compliance`` adds.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import datetime, timezone
+    >>> from matplotlib.figure import Figure
+    >>> def utc(*day):
+    ...     return datetime(*day, tzinfo=timezone.utc)
+    >>> checked = pl.DataFrame({
+    ...     "id": ["1265324480517361664", "1265324480517361665", "1265324480517361666"],
+    ...     "compliance_reason": [None, "deleted", "suspended"],
+    ...     "compliant": [True, False, False],
+    ...     "compliance_created_at": [None, utc(2020, 5, 26), utc(2020, 5, 26)],
+    ...     "compliance_redacted_at": [None, utc(2020, 6, 1), utc(2020, 6, 3)],
+    ... })
+    >>> ax = plot_redaction_lag(checked, Figure().subplots())
+    >>> ax.get_title()
+    'Time from creation to redaction (n = 2)'
+    >>> ax.get_legend_handles_labels()[1]
+    ['Q1 6 days', 'median 7 days', 'Q3 8 days']
     """
     import numpy as np
 

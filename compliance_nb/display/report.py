@@ -87,8 +87,10 @@ def outcomes(
     (``"available"`` or the reason, ``scrub_geo`` shown as ``geo_scrubbed``),
     ``created_at`` and ``redacted_at`` (from the results, UTC).
 
-    Raises:
-        InputError: the frame has none of the columns ``check_compliance`` adds.
+    Raises
+    ------
+    InputError
+        The frame has none of the columns ``check_compliance`` adds.
     """
     info = recall(df)
     frame = _to_polars(df)
@@ -201,6 +203,32 @@ class ComplianceReport:
     """What a compliance run found, as numbers (``to_dict``) and as prose (``text``).
 
     In a notebook it renders as a short HTML paragraph with a table.
+    :func:`compliance_report` builds it from a checked frame.
+
+    Parameters
+    ----------
+    kinds : dict of str to KindSummary
+        The numbers for each kind checked (``"tweets"``, ``"users"``), in the order the
+        report states them.
+    checked_at : datetime, optional
+        When the results were fetched (UTC); left out of the text when None.
+    job_ids : dict of str to tuple of str, optional
+        The job IDs to cite, per kind.
+    sandbox : bool, default False
+        The results came from the local sandbox: the text says they are simulated.
+    api_url : str, optional
+        The API the run talked to; one on this machine is named in the text as not X's.
+
+    Examples
+    --------
+    >>> from compliance_nb.display.report import KindSummary
+    >>> tweets = KindSummary(kind="tweets", checked=4, available=3, reasons={"deleted": 1})
+    >>> report = ComplianceReport({"tweets": tweets}, job_ids={"tweets": ("42",)})
+    >>> print(report.text)  # doctest: +NORMALIZE_WHITESPACE
+    We checked Tweet IDs with X's batch compliance API (v2) (job 42). Of 4 distinct Tweet
+    IDs, 3 (75.0%) were still available and 1 (25.0%) required action: 1 deleted (25.0%).
+    >>> report.to_dict()["kinds"]["tweets"]["needing_action"]
+    1
     """
 
     kinds: dict[str, KindSummary]
@@ -363,21 +391,42 @@ def compliance_report(
 ) -> ComplianceReport:
     """Summarise the frame ``check_compliance`` returned, in numbers and in prose.
 
-    Args:
-        df: the checked frame (pandas, polars, or anything narwhals reads).
-        id_column: the ID column (default: the one the run used, else ``"id"``).
-        jobs: job IDs to cite, when the frame does not remember its run (for example after
-            a round trip through Parquet): a list of IDs or ``Job`` objects, or a dict
-            ``{kind: [ids]}``.
-        user_id_column: for a run with users, the user ID column (default: the run's).
+    Parameters
+    ----------
+    df : DataFrame
+        The checked frame (pandas, polars, or anything narwhals reads), or one saved and
+        read back.
+    id_column : str, optional
+        The ID column; by default the one the run used, else ``"id"``.
+    jobs : list or dict, optional
+        Job IDs to cite, when the frame does not remember its run (for example after a
+        round trip through CSV): a job ID, a ``Job``, a list of those, or a dict
+        ``{kind: [ids]}``. By default, the jobs the run remembers.
+    user_id_column : str, optional
+        For a run with users, the user ID column; by default the run's.
 
-    Returns:
-        A :class:`ComplianceReport`; ``str(report)`` is the paragraph.
+    Returns
+    -------
+    ComplianceReport
+        The numbers and the paragraph; ``str(report)`` is the paragraph.
 
-    Examples:
-        >>> report = compliance_report(checked)       # doctest: +SKIP
-        >>> print(report)                             # doctest: +SKIP
-        We checked Tweet IDs with X's batch compliance API (v2) on 28 November 2026 ...
+    Raises
+    ------
+    InputError
+        ``df`` has none of the columns ``check_compliance`` adds.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> checked = pl.DataFrame({
+    ...     "id": ["1", "2", "3", "3"],
+    ...     "compliance_reason": [None, "deleted", None, None],
+    ...     "compliant": [True, False, True, True]})
+    >>> report = compliance_report(checked, jobs=["1400000000000000001"])
+    >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
+    We checked Tweet IDs with X's batch compliance API (v2) (job 1400000000000000001). Of
+    3 distinct Tweet IDs, 2 (66.7%) were still available and 1 (33.3%) required action:
+    1 deleted (33.3%).
     """
     info = recall(df)
     per_kind = outcomes(df, id_column=id_column, user_id_column=user_id_column)

@@ -84,16 +84,28 @@ def snowflake_time(ids: Any) -> Any: ...
 def snowflake_time(ids: Any) -> Any:
     """When each ID was created, read from the ID itself.
 
-    Args:
-        ids: one ID (``int`` or decimal ``str``), a list of them, a polars Series
-            (String or integer) or a pandas Series.
+    Parameters
+    ----------
+    ids : int, str, list, polars.Series or pandas.Series
+        One ID (``int`` or decimal ``str``), a list of them, a polars Series (String or
+        integer) or a pandas Series.
 
-    Returns:
+    Returns
+    -------
+    datetime, list, polars.Series or pandas.Series
         For one ID, an aware UTC ``datetime`` or None. For a list, a list of those.
         For a polars Series, a ``Datetime("us", "UTC")`` Series; for a pandas Series, a
         ``datetime64[us, UTC]`` Series with the same index. Non-snowflake IDs (older
         sequential IDs, text, nulls) give None / null.
 
+    Raises
+    ------
+    InputError
+        An ID is a float, or a Series holds floats or another type that is not integer
+        or text: a float cannot hold a 64-bit ID exactly.
+
+    Examples
+    --------
     >>> snowflake_time(29_700_859_247)               # the first snowflake
     datetime.datetime(2010, 11, 4, 1, 43, 1, 738000, tzinfo=datetime.timezone.utc)
     >>> import polars as pl

@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 from .._events import CancelToken, ProgressEvent
 from .._exceptions import ComplianceError, JobCancelledError, JobTimeoutError
 from .._redact import mask_text
-from ..display.progress import ProgressPanel, Reporter, in_notebook, resolve_progress
+from ..display.panel import ProgressPanel, in_notebook
+from ..display.progress import resolve_progress
+from ..display.reporter import Reporter
 
 if TYPE_CHECKING:
     from ..api.job import Job

@@ -153,7 +153,7 @@ class PassMeter:
         self._send(total, total)
 
     def _send(self, done: int, total: int) -> None:
-        from ..display.progress import format_bytes
+        from ..display.progress_text import format_bytes
 
         self._last_bytes, self._last_time = done, self._clock()
         if self.callback is None:

@@ -20,7 +20,9 @@ from _faults_helpers import IDS, expected_rows, fast_sleep, joined_rows, leaked,
 import compliance_nb._exceptions as exc_mod
 from compliance_nb.api.client import ComplianceClient
 from compliance_nb.cli import main as cli_main
-from compliance_nb.display.progress import LineReporter, ProgressPanel, Reporter
+from compliance_nb.display.lines import LineReporter
+from compliance_nb.display.panel import ProgressPanel
+from compliance_nb.display.reporter import Reporter
 from compliance_nb.frames.check import check_compliance
 from compliance_nb.sandbox import Sandbox
 

@@ -13,14 +13,11 @@ from _progress_helpers import FakeClock, widget_texts
 from compliance_nb._events import ProgressEvent
 from compliance_nb._exceptions import InputError, JobCancelledError, JobFailedError
 from compliance_nb.api.job import Job
-from compliance_nb.display.progress import (
-    LineReporter,
-    ProgressPanel,
-    Reporter,
-    format_bytes,
-    format_duration,
-    resolve_progress,
-)
+from compliance_nb.display.lines import LineReporter
+from compliance_nb.display.panel import ProgressPanel
+from compliance_nb.display.progress import resolve_progress
+from compliance_nb.display.progress_text import format_bytes, format_duration
+from compliance_nb.display.reporter import Reporter
 
 T0 = datetime(2026, 11, 28, 12, 2, 28, tzinfo=timezone.utc).timestamp()
 SIGNATURE = "SIGSECRET0123456789abcdef"

@@ -9,7 +9,7 @@ import pytest
 from _progress_helpers import widget_texts
 
 from compliance_nb._exceptions import JobFailedError
-from compliance_nb.display.progress import ProgressPanel
+from compliance_nb.display.panel import ProgressPanel
 from compliance_nb.frames.check import check_compliance
 
 

@@ -16,7 +16,7 @@ from compliance_nb._exceptions import (
     JobFailedError,
     JobTimeoutError,
 )
-from compliance_nb.display.progress import Reporter
+from compliance_nb.display.reporter import Reporter
 from compliance_nb.frames.background import ComplianceRun, start_compliance
 
 

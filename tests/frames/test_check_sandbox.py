@@ -181,7 +181,7 @@ def test_progress_events_end_with_joined_counts(sandbox):
 
 
 def test_progress_reporter_is_closed(sandbox):
-    from compliance_nb.display.progress import Reporter
+    from compliance_nb.display.reporter import Reporter
 
     class Recorder(Reporter):
         def __init__(self) -> None:

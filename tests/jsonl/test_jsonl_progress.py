@@ -16,7 +16,8 @@ from _progress_helpers import FakeClock, widget_texts
 from compliance_nb._events import ProgressEvent
 from compliance_nb._exceptions import InputError
 from compliance_nb.datasets import sample_collection
-from compliance_nb.display.progress import LineReporter, ProgressPanel
+from compliance_nb.display.lines import LineReporter
+from compliance_nb.display.panel import ProgressPanel
 from compliance_nb.jsonl import read as _jsonl_read
 from compliance_nb.jsonl.apply import apply_compliance_jsonl
 from compliance_nb.jsonl.read import PassMeter

@@ -76,7 +76,7 @@ def test_notebook_runs_without_a_token_against_the_sandbox(path: Path, tmp_path:
     # pytest` from the root) or an install of it (`pip install .` copies it to site-packages)
     kernel_pkg = Path(probe["package"]).resolve().parent
     ours = Path(compliance_nb.__file__).resolve().parent
-    for name in ("__init__.py", "frames/check.py", "api/client.py", "display/progress.py"):
+    for name in ("__init__.py", "frames/check.py", "api/client.py", "display/panel.py"):
         assert (kernel_pkg / name).read_bytes() == (ours / name).read_bytes(), name
     assert "Traceback" not in _all_text(result)
 
