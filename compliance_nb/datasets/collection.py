@@ -29,22 +29,54 @@ def sample_collection(
 ) -> Path:
     """Write a realistic raw API collection (JSON lines) to ``path``; return the path.
 
-    ``layout="pages"``: one search response per line, ``page_size`` Tweets in ``data``
-    with ``includes`` (``users``, ``tweets``, ``media``, ``places``) and ``meta``, as
-    collection tools write the API's pages. ``layout="tweets"``: one Tweet per line with
-    its expansions inlined (``author``, ``in_reply_to_user``, ``referenced_tweets`` with
-    the referenced Tweet merged in, ``geo`` merged with its place, ``attachments.media``,
-    user fields merged into ``entities.mentions``), as flattening tools write them.
-
     The Tweets come from :func:`sample_tweets`-style data: replies (~20 %), retweets
     (~25 %), quotes (~10 %) of older Tweets in the same collection, media (~15 %),
     places (~5 %), and about 2 % of Tweets collected twice. Same arguments, same bytes.
-    ``gzip=True`` compresses the file (name it ``*.gz``).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced if it exists).
+    n_lines : int, default 100
+        Number of lines.
+    seed : int, default 0
+        The same arguments always give the same bytes.
+    layout : {"pages", "tweets"}, default "pages"
+        ``"pages"``: one search response per line, ``page_size`` Tweets in ``data`` with
+        ``includes`` (``users``, ``tweets``, ``media``, ``places``) and ``meta``, as
+        collection tools write the API's pages. ``"tweets"``: one Tweet per line with its
+        expansions inlined (``author``, ``in_reply_to_user``, ``referenced_tweets`` with the
+        referenced Tweet merged in, ``geo`` merged with its place, ``attachments.media``,
+        user fields merged into ``entities.mentions``), as flattening tools write them.
+    gzip : bool, default False
+        Compress the file (name it ``*.gz``).
+    page_size : int, default 20
+        With ``layout="pages"``: Tweets in each page's ``data``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        When ``n_lines`` or ``seed`` is not a whole number >= 0, ``page_size`` is not one
+        >= 1, or ``layout`` is not one of its choices.
+
+    See Also
+    --------
+    compliance_nb.apply_compliance_jsonl : The compliant copy of such a collection.
+
+    Examples
+    --------
     >>> import tempfile, pathlib, json
     >>> p = sample_collection(pathlib.Path(tempfile.mkdtemp()) / "c.jsonl", n_lines=2)
     >>> [len(json.loads(line)["data"]) for line in p.read_text().splitlines()]
     [20, 20]
+    >>> q = sample_collection(p.with_name("t.jsonl"), n_lines=3, layout="tweets")
+    >>> sorted(json.loads(q.read_text().splitlines()[0]))[:4]
+    ['author', 'author_id', 'conversation_id', 'created_at']
     """
     if isinstance(n_lines, bool) or not isinstance(n_lines, (int, np.integer)) or n_lines < 0:
         raise InputError(f"n_lines must be a whole number >= 0, got {n_lines!r}.")

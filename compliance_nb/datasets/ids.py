@@ -27,8 +27,21 @@ def day_ms(day: str) -> int:
 
 
 def snowflake_ms(ids: np.ndarray) -> np.ndarray:
-    """Milliseconds since the Unix epoch encoded in snowflake IDs (int64 in, int64 out).
+    """Milliseconds since the Unix epoch encoded in snowflake IDs.
 
+    Parameters
+    ----------
+    ids : numpy.ndarray
+        Snowflake IDs (read as int64). Older, sequential IDs (below
+        :data:`FIRST_SNOWFLAKE_TWEET_ID` for Tweets) encode no time.
+
+    Returns
+    -------
+    numpy.ndarray
+        Milliseconds (int64) since 1970-01-01T00:00:00Z, one per ID.
+
+    Examples
+    --------
     >>> first_2020 = (1577836800000 - TWITTER_EPOCH_MS) << 22  # 2020-01-01T00:00:00Z
     >>> int(snowflake_ms(np.array([first_2020 | 12345]))[0])
     1577836800000

@@ -148,18 +148,38 @@ def sample_tweets(
     backend: Backend = "pandas",
     ids_as: IdsAs = "str",
 ) -> Any:
-    """A realistic, deterministic frame of ``n`` Tweets (see the module docstring).
+    """A realistic, deterministic frame of ``n`` Tweets (see :mod:`compliance_nb.datasets`).
 
     Columns: ``id``, ``author_id``, ``created_at``, ``text``, ``lang``, ``retweet_count``,
     ``like_count``, ``geo_place_id``, ``geo_lat``, ``geo_lon``.
 
     Parameters
     ----------
-    n : number of rows (about 2 % of them repeat another row, about 0.5 % have no ``id``).
-    seed : the same ``n`` and ``seed`` always give the same frame.
-    backend : ``"pandas"`` (default) or ``"polars"``.
-    ids_as : ``"str"`` (default; how IDs should be stored), ``"int"`` (nullable Int64)
-        or ``"uint"`` (nullable UInt64).
+    n : int, default 1000
+        Number of rows (about 2 % of them repeat another row, about 0.5 % have no ``id``).
+    seed : int, default 0
+        The same ``n`` and ``seed`` always give the same frame.
+    backend : {"pandas", "polars"}, default "pandas"
+        The frame's library.
+    ids_as : {"str", "int", "uint"}, default "str"
+        How ``id`` and ``author_id`` are stored: ``"str"`` (how IDs should be stored),
+        ``"int"`` (nullable Int64) or ``"uint"`` (nullable UInt64).
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        ``n`` rows of Tweets.
+
+    Raises
+    ------
+    InputError
+        When ``n`` or ``seed`` is not a whole number >= 0, or ``backend`` or ``ids_as`` is
+        not one of its choices.
+
+    See Also
+    --------
+    sample_users : A frame of user accounts.
+    sample_collection : Raw API objects (JSON lines) instead of a frame.
 
     Examples
     --------
@@ -168,6 +188,8 @@ def sample_tweets(
     ['id', 'author_id', 'created_at']
     >>> df.equals(sample_tweets(100, seed=1, backend="polars"))
     True
+    >>> sample_tweets(5, ids_as="uint")["id"].dtype
+    UInt64Dtype()
     """
     check_args(n, seed, backend, ids_as)
     rng = np.random.default_rng(seed)

@@ -93,11 +93,42 @@ def sample_users(
     Columns: ``id``, ``username``, ``name``, ``created_at``, ``followers_count``,
     ``protected``, ``verified``. IDs are mostly snowflakes (accounts made from 2013 on,
     ``created_at`` consistent with the ID), about 30 % small sequential IDs (2006 to 2012).
-    About 2 % of rows repeat another row and about 0.5 % have a null ``id``, as in
-    :func:`sample_tweets`; ``ids_as`` and ``backend`` work the same way.
 
-    >>> sample_users(10, seed=3, backend="polars").height
+    Parameters
+    ----------
+    n : int, default 200
+        Number of rows (about 2 % of them repeat another row, about 0.5 % have no ``id``,
+        as in :func:`sample_tweets`).
+    seed : int, default 0
+        The same ``n`` and ``seed`` always give the same frame.
+    backend : {"pandas", "polars"}, default "pandas"
+        The frame's library.
+    ids_as : {"str", "int", "uint"}, default "str"
+        How ``id`` is stored: ``"str"`` (how IDs should be stored), ``"int"`` (nullable
+        Int64) or ``"uint"`` (nullable UInt64).
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        ``n`` rows of users.
+
+    Raises
+    ------
+    InputError
+        When ``n`` or ``seed`` is not a whole number >= 0, or ``backend`` or ``ids_as`` is
+        not one of its choices.
+
+    See Also
+    --------
+    sample_tweets : A frame of Tweets.
+
+    Examples
+    --------
+    >>> users = sample_users(10, seed=3, backend="polars")
+    >>> users.height
     10
+    >>> users.columns
+    ['id', 'username', 'name', 'created_at', 'followers_count', 'protected', 'verified']
     """
     check_args(n, seed, backend, ids_as)
     rng = np.random.default_rng(seed)
