@@ -104,37 +104,97 @@ class _Server(ThreadingHTTPServer):
 class Sandbox:
     """A local HTTP server that behaves like X's batch compliance API.
 
+    The job routes, the signed upload and download URLs, the rate limits and the problem
+    answers of ``/2/compliance/jobs``, with results from a deterministic oracle: every
+    verdict is SIMULATED, a function of the ID, its kind and ``seed``. Start it with
+    :meth:`start` (or ``with``), point a client at :attr:`url` with :attr:`bearer_token`
+    (:meth:`client` does both), stop it with :meth:`stop`.
+
     Parameters
     ----------
-    host, port : where to listen (loopback and a free port by default).
-    bearer_token : the token the API accepts (a random ``sandbox-...`` one by default).
-    public_url : the base URL handed out in job and storage URLs (for a proxy in front).
-    processing_delay : seconds from a finished upload to ``complete``.
-    seed, rates : the oracle's seed and reason rates (see ``_oracle.Oracle``).
-    rate_limit, rate_window : per-route request budget of the job API.
-    upload_window, download_window : lifetimes of the signed upload and download URLs.
-    estimated_completion : add ``estimated_completion`` to ``in_progress`` jobs.
-    expire_complete_jobs : ``complete`` jobs turn ``expired`` after the download window.
-    created_blocks_new_job : a ``created`` job (still uploadable) blocks a new job of its
-        type, as an ``in_progress`` one always does (409 conflict).
-    storage_dir : where uploads and results live (a temporary folder, removed on stop).
-    problem_host : host in problem ``type`` URIs (``https://api.twitter.com`` or ``.x.com``).
-    missing_redacted_at, extra_lines, scrub_geo_action : oracle options.
-    unknown_job : how a job ID the API does not know is answered: ``"404"`` (a
-        ``resource-not-found`` problem, the default) or ``"200"`` (no ``data``, the same
-        error in ``errors``, as other v2 lookups answer). X does not document which.
+    host : str, default "127.0.0.1"
+        The interface to listen on (loopback by default; ``"::"`` or ``"0.0.0.0"`` for all).
+    port : int, default 0
+        The port; 0 picks a free one (the chosen port is in :attr:`port` once started).
+    bearer_token : str, optional
+        The token the API accepts; by default a random ``sandbox-...`` one.
+    public_url : str, optional
+        The base URL handed out in job and storage URLs, for a proxy in front; requests
+        under its path are served too.
+    processing_delay : float, default 3.0
+        Seconds from a finished upload to ``complete``.
+    seed : int, default 0
+        The oracle's seed: the same seed gives the same verdicts everywhere.
+    rates : mapping, optional
+        The oracle's reason rates, ``{"tweets": {"deleted": 0.06, ...}, "users": {...}}``,
+        merged over its defaults (see ``_oracle.Oracle``).
+    rate_limit : int, default ``rules.limits.RATE_LIMIT``
+        Requests allowed per route of the job API in each window.
+    rate_window : float, default ``rules.limits.RATE_WINDOW``
+        Length of the rate-limit window, in seconds.
+    upload_window : float, default ``rules.limits.UPLOAD_WINDOW``
+        Lifetime of a job's signed upload URL, in seconds.
+    download_window : float, default ``rules.limits.DOWNLOAD_WINDOW``
+        Lifetime of a job's signed download URL, in seconds.
+    estimated_completion : bool, default True
+        Add ``estimated_completion`` to ``in_progress`` jobs.
+    expire_complete_jobs : bool, default False
+        Turn ``complete`` jobs ``expired`` after the download window.
+    created_blocks_new_job : bool, default True
+        A ``created`` job (still uploadable) blocks a new job of its type, as an
+        ``in_progress`` one always does (409 conflict).
+    storage_dir : str or os.PathLike, optional
+        Where uploads and results live; by default a temporary folder, removed on
+        :meth:`stop`.
+    problem_host : str, default "https://api.twitter.com"
+        The host in problem ``type`` URIs (``https://api.twitter.com`` or ``.x.com``).
+    missing_redacted_at : float, default 0.15
+        Share of result lines the oracle writes without ``redacted_at``.
+    extra_lines : float, default 0.05
+        Share of IDs needing action that get one extra result line.
+    scrub_geo_action : str, default "delete"
+        The ``action`` written with ``scrub_geo`` lines.
+    unknown_job : {"404", "200"}, default "404"
+        How a job ID the API does not know is answered: ``"404"`` (a
+        ``resource-not-found`` problem) or ``"200"`` (no ``data``, the same error in
+        ``errors``, as other v2 lookups answer). X does not document which.
 
-    Attributes for tests: ``faults`` (a :class:`FaultPlan`), ``requests_log``,
-    ``auth_leaks``, ``jobs_created``, ``created_job_ids``, :meth:`job_state`,
-    :meth:`expected`.
+    Raises
+    ------
+    ValueError
+        When ``unknown_job`` is neither choice, ``rate_limit`` is below 1, a window is not
+        positive or ``processing_delay`` is negative.
 
-    Faults apply to the next N matching requests (all routes and faults are listed in
+    See Also
+    --------
+    compliance_nb.connect : Uses the sandbox when no bearer token is set.
+
+    Notes
+    -----
+    For tests: ``faults`` (a :class:`FaultPlan`), ``requests_log``, ``auth_leaks``,
+    ``jobs_created``, ``created_job_ids``, :meth:`job_state` and :meth:`expected`. Faults
+    apply to the next N matching requests (all routes and faults are listed in
     ``compliance_nb.sandbox._faults``)::
 
         sb.faults.add("get", "503", times=2)              # two 503s, then normal answers
         sb.faults.add("create", "drop", processed=True)   # job created, answer lost
         sb.faults.add("download", "drop", after_bytes=1000)
         sb.faults.add("processing", "fail", error="boom")  # the next upload's job fails
+
+    Examples
+    --------
+    >>> from compliance_nb.sandbox import Sandbox
+    >>> with Sandbox(processing_delay=0) as sb:
+    ...     client = sb.client()
+    ...     print(client.list_jobs("tweets"))
+    ...     print(sb.url.startswith("http://127.0.0.1:"))
+    []
+    True
+
+    What the results will say, without running a job (one row per distinct ID):
+
+    >>> Sandbox(seed=0).expected(["20", "20", "21"], "tweets").height
+    2
     """
 
     def __init__(

@@ -1,0 +1,194 @@
+"""The command line's arguments: :func:`build_parser`, its argument types and usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from ..rules.limits import is_job_id
+from .apply_jsonl import cmd_apply_jsonl
+from .check import cmd_check, cmd_demo
+from .jobs import cmd_jobs_cancel, cmd_jobs_download, cmd_jobs_get, cmd_jobs_list
+from .sandbox import cmd_sandbox
+
+__all__ = ["PROG", "build_parser"]
+
+PROG = "compliance-nb"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (and a pointer to ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+def _job_id(text: str) -> str:
+    """The argument type of a job ID: 1 to 19 digits (surrounding blanks dropped).
+
+    >>> _job_id(" 1425543269983784962 ")
+    '1425543269983784962'
+    """
+    text = text.strip()
+    if not is_job_id(text):
+        raise argparse.ArgumentTypeError(f"a job ID is 1 to 19 digits, got {text!r}")
+    return text
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``compliance-nb`` (exposed for documentation and tests).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each command's parsed arguments carry the function that runs it
+        (``func``). A usage error prints one line on stderr and exits with status 2.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["jobs", "get", "1425543269983784962"])
+    >>> args.command, args.jobs_command, args.job_id
+    ('jobs', 'get', '1425543269983784962')
+    """
+    parser = _Parser(
+        prog=PROG,
+        description="Keep Twitter/X datasets compliant: X's batch compliance API from a shell.",
+        epilog="Without a bearer token, try `compliance-nb demo` (the built-in sandbox).",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+
+    # options shared by subcommands (SUPPRESS keeps a value given before the subcommand)
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show full tracebacks on errors",
+    )
+    api = _Parser(add_help=False)
+    api.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="API base URL (default: $COMPLIANCE_NB_API_URL, else https://api.x.com); "
+        "the token comes from $X_BEARER_TOKEN, $TWITTER_BEARER_TOKEN or $BEARER_TOKEN",
+    )
+    sandbox_opt = _Parser(add_help=False)
+    sandbox_opt.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the built-in sandbox (SIMULATED results) instead of the real API",
+    )
+    sandbox_opt.add_argument(
+        "--delay",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="with --sandbox: seconds each job spends processing (default 0.5)",
+    )
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="check a sample dataset against the built-in sandbox and write the results",
+        description="Check a sample dataset of Tweets against the built-in sandbox (always "
+        "the sandbox, even when a token is set), print the summary and the report, and "
+        "write the results (Parquet, CSV), the clean dataset and the charts (PNG).",
+    )
+    p.add_argument("--out", default="compliance_nb_demo", metavar="DIR", help="output folder")
+    p.add_argument("--n", type=int, default=None, help="number of sample Tweets")
+    p.add_argument("--seed", type=int, default=None, help="seed of the sample dataset")
+    p.add_argument("--delay", type=float, default=1.0, metavar="S", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "check",
+        parents=[common, api, sandbox_opt],
+        help="check the IDs in a CSV, Parquet or JSON-lines file",
+        description="Check the IDs in FILE and write FILE with the compliance columns added "
+        "to OUT. Formats follow the extensions: .csv, .parquet, .jsonl/.ndjson. ID columns "
+        "are always read as strings.",
+    )
+    p.add_argument("file", metavar="FILE", help="the input file (.csv, .parquet, .jsonl)")
+    p.add_argument("--id-column", required=True, metavar="COL", help="the column of IDs")
+    p.add_argument(
+        "--kind",
+        default="tweets",
+        choices=("tweets", "users"),
+        help="what the IDs are (default: tweets)",
+    )
+    p.add_argument(
+        "--user-id-column",
+        metavar="COL",
+        help="with --kind tweets: also check the authors in this column",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file")
+    p.set_defaults(func=cmd_check)
+
+    jobs = sub.add_parser(
+        "jobs",
+        parents=[common],
+        help="list, inspect, cancel and download compliance jobs",
+        description="The job endpoints of the API at --api-url (default https://api.x.com).",
+    )
+    jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", parser_class=_Parser)
+    jsub.required = True
+    as_json = _Parser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON (URLs masked)")
+
+    p = jsub.add_parser("list", parents=[common, api, as_json], help="list recent jobs")
+    p.add_argument("--kind", required=True, choices=("tweets", "users"))
+    p.add_argument("--status", choices=("created", "in_progress", "complete", "failed"))
+    p.set_defaults(func=cmd_jobs_list)
+    p = jsub.add_parser("get", parents=[common, api, as_json], help="show one job")
+    p.add_argument("job_id", type=_job_id, metavar="ID")
+    p.set_defaults(func=cmd_jobs_get)
+    p = jsub.add_parser("cancel", parents=[common, api, as_json], help="cancel a running job")
+    p.add_argument("job_id", type=_job_id, metavar="ID")
+    p.set_defaults(func=cmd_jobs_cancel)
+    p = jsub.add_parser("download", parents=[common, api], help="download a job's results")
+    p.add_argument("job_id", type=_job_id, metavar="ID")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to save the JSON lines")
+    p.set_defaults(func=cmd_jobs_download)
+
+    p = sub.add_parser(
+        "sandbox",
+        parents=[common],
+        help="run the sandbox API server in the foreground",
+        description="Serve the built-in sandbox (a local stand-in for X's API with "
+        "SIMULATED results) until Ctrl-C. It prints its API URL and its own bearer token.",
+    )
+    p.add_argument("--port", type=int, help="port (default: a free one)")
+    p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--public-url", metavar="URL", help="base URL clients see (behind a proxy)")
+    p.add_argument("--delay", type=float, metavar="S", help="seconds a job spends processing")
+    p.add_argument("--seed", type=int, help="seed of the simulated verdicts")
+    p.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the bearer token the sandbox accepts (default: a random one, printed at start)",
+    )
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser(
+        "apply-jsonl",
+        parents=[common, api, sandbox_opt],
+        help="write a compliant copy of a raw JSON-lines collection",
+        description="Read a collection of raw API objects (one JSON object per line), check "
+        "every Tweet and author in it, and write the compliant copy to DESTINATION.",
+    )
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument("destination", metavar="DESTINATION")
+    p.set_defaults(func=cmd_apply_jsonl)
+    return parser
