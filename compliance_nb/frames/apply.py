@@ -26,7 +26,7 @@ import polars as pl
 from .._exceptions import InputError
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
 from .check import DEFAULT_PREFIX, ColumnNames, join_results
-from .lazy import as_lazy, is_lazy
+from .lazy.engines import as_lazy, is_lazy
 from .native import as_frame, column_values, drop_columns, filter_rows, null_where
 
 __all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]

@@ -48,7 +48,9 @@ from ..jobs.results import RESULTS_SCHEMA, collapse_results, read_results
 from ..rules.ids import id_values
 from ..rules.outcomes import Lookup, compliant_expr, label_expr, status_expr
 from .ids import ParsedIds, parse_id_parts
-from .lazy import as_lazy, backend_name, finish_lazy, is_lazy, join_lazy, unique_lazy_ids
+from .lazy.distinct import unique_lazy_ids
+from .lazy.engines import as_lazy, backend_name, is_lazy
+from .lazy.join import finish_lazy, join_lazy
 from .native import (
     RowPlan,
     add_columns,

@@ -234,7 +234,7 @@ def test_dask_extraction_reads_only_the_id_column(sandbox, tmp_path, capsys):
     import dask.dataframe as dd
     import narwhals.stable.v2 as nw
 
-    from compliance_nb.frames.lazy import distinct_query
+    from compliance_nb.frames.lazy.distinct import distinct_query
 
     path = tmp_path / "archive.parquet"
     pd.DataFrame({"id": [str(v) for v in IDS], "huge": ["x" * 1000] * len(IDS)}).to_parquet(path)

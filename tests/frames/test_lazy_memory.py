@@ -12,9 +12,11 @@ import pytest
 
 from compliance_nb import join_results
 from compliance_nb._exceptions import InputError
-from compliance_nb.frames import lazy as _lazy
-from compliance_nb.frames import spill as _spill
-from compliance_nb.frames.lazy import unique_lazy_ids
+from compliance_nb.frames.lazy import distinct as _distinct
+from compliance_nb.frames.lazy import spill as _spill
+from compliance_nb.frames.lazy.distinct import unique_lazy_ids
+from compliance_nb.frames.lazy.join import lookup_table
+from compliance_nb.frames.lazy.polars import BUILD_RIGHT
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def temp_root(tmp_path, monkeypatch):
 @pytest.fixture
 def tiny_batches(monkeypatch):
     """Small engine batches and a small spill threshold: the spill path on small data."""
-    monkeypatch.setattr(_lazy, "BATCH_ROWS", 7)
+    monkeypatch.setattr(_distinct, "BATCH_ROWS", 7)
     monkeypatch.setattr(_spill, "SPILL_THRESHOLD", 20)
 
 
@@ -69,11 +71,11 @@ def test_polars_join_builds_on_the_lookup_and_returns_categories():
     lf = pl.LazyFrame({"id": [1_800_000_000_000_000_010 + i for i in range(4)]})
     out = join_results(lf, RESULTS)
     plan = out.explain()
-    if "build_side" in _lazy._BUILD_RIGHT:
+    if "build_side" in BUILD_RIGHT:
         assert "ForceRight" in plan
     # the lookup holds the text fields compactly; the output keeps them so (as eager)
     fields = {"action": "a", "reason": "r", "created_at": "c"}
-    table = _lazy._lookup_table(
+    table = lookup_table(
         RESULTS.with_columns(created_at=None), fields, pl.Int64, "hit", compact_text=True
     )
     assert table.schema["a"] == pl.Categorical and table.schema["r"] == pl.Categorical

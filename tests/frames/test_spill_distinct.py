@@ -1,5 +1,6 @@
-"""compliance_nb.frames.spill.DistinctIds: the same sorted distinct IDs as ``np.unique``, whether
-the IDs stay in memory or are spilled to temporary files; the files are removed."""
+"""compliance_nb.frames.lazy.spill.DistinctIds: the same sorted distinct IDs as
+``np.unique``, whether the IDs stay in memory or are spilled to temporary files; the files
+are removed."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from compliance_nb.frames import spill as _spill
-from compliance_nb.frames.spill import DistinctIds
+from compliance_nb.frames.lazy import spill as _spill
+from compliance_nb.frames.lazy.spill import DistinctIds
 
 BIG = 9_223_372_036_854_775_807  # the largest ID (2**63 - 1): exact in uint64
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..jobs.idset import sorted_distinct
+from ...jobs.idset import sorted_distinct
 
 __all__ = ["N_BUCKETS", "SPILL_THRESHOLD", "DistinctIds"]
 
