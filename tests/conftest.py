@@ -35,15 +35,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture
 def parts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every ``_Part`` the job engine makes during the test (to look at its folder)."""
-    from compliance_nb.jobs import engine as _engine
+    """Every ``PartRunner`` the job engine makes during the test (to look at its folder)."""
+    from compliance_nb.jobs.part import PartRunner
 
     made: list[Any] = []
-    original = _engine._Part.__init__
+    original = PartRunner.__init__
 
     def init(self: Any, *args: Any, **kw: Any) -> None:
         original(self, *args, **kw)
         made.append(self)
 
-    monkeypatch.setattr(_engine._Part, "__init__", init)
+    monkeypatch.setattr(PartRunner, "__init__", init)
     return made

@@ -19,6 +19,7 @@ import polars as pl
 
 __all__ = [
     "fingerprint",
+    "id_file_size",
     "is_distinct_sorted",
     "normalise_base_url",
     "repeated_values",
@@ -118,6 +119,41 @@ def write_id_file(
             if on_written is not None:
                 on_written(written)
     return written
+
+
+_POWERS_OF_TEN = [10**k for k in range(1, 20)]
+
+
+def id_file_size(ids: pl.Series) -> int:
+    """The size in bytes of the file :func:`write_id_file` writes for these IDs, without
+    writing it.
+
+    Each ID takes its decimal digits and a newline: one digit, and one more for each power
+    of ten up to it. Sorted IDs (as :func:`unique_ids` returns them) need only a binary
+    search per power of ten.
+
+    Parameters
+    ----------
+    ids : pl.Series
+        ``UInt64`` IDs.
+
+    Returns
+    -------
+    int
+        The file's size in bytes.
+
+    Examples
+    --------
+    >>> id_file_size(pl.Series([7, 10, 1800000000000000001], dtype=pl.UInt64))
+    25
+    """
+    if ids.is_sorted():
+        powers = pl.Series(_POWERS_OF_TEN, dtype=pl.UInt64)
+        below = ids.search_sorted(powers, side="left")  # how many IDs are below each power
+        longer = len(ids) * len(_POWERS_OF_TEN) - sum(below.to_list())
+    else:
+        longer = sum(int((ids >= power).sum()) for power in _POWERS_OF_TEN)
+    return 2 * len(ids) + longer
 
 
 def fingerprint(ids: pl.Series, kind: str, base_url: str) -> str:

@@ -12,10 +12,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-import compliance_nb.jobs.engine as engine
 from compliance_nb._exceptions import APIError, UploadError
 from compliance_nb.jobs.engine import run_compliance_ids
-from compliance_nb.jobs.idset import write_id_file
+from compliance_nb.jobs.idset import id_file_size, write_id_file
 from compliance_nb.jobs.ledger import Ledger
 
 IDS = pl.Series([1_800_000_000_000_000_001 + 104_729 * i for i in range(200)], dtype=pl.UInt64)
@@ -109,5 +108,5 @@ def test_the_upload_file_size_is_known_before_it_is_written(tmp_path: Path, orde
     ids = pl.Series(EDGE_IDS if ordered else EDGE_IDS[::-1], dtype=pl.UInt64)
     path = tmp_path / "ids.txt"
     write_id_file(ids, path)
-    assert engine.id_file_size(ids) == path.stat().st_size
-    assert engine.id_file_size(ids.slice(0, 0)) == 0
+    assert id_file_size(ids) == path.stat().st_size
+    assert id_file_size(ids.slice(0, 0)) == 0

@@ -11,11 +11,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-import compliance_nb.jobs.engine as engine
 import compliance_nb.jobs.idset as ids_module
+import compliance_nb.jobs.part as part_module
 from compliance_nb.api.transfer import UploadBody
 from compliance_nb.jobs.engine import run_compliance_ids
 from compliance_nb.jobs.ledger import Ledger
+from compliance_nb.jobs.written import NotWritten, WrittenBytes
 
 # 30,000 IDs of 19 digits: 600,000 bytes, sent in reads of 64 KiB
 IDS = pl.Series([1_800_000_000_000_000_001 + 7_919 * i for i in range(30_000)], dtype=pl.UInt64)
@@ -23,8 +24,8 @@ IDS = pl.Series([1_800_000_000_000_000_001 + 7_919 * i for i in range(30_000)], 
 
 def test_reads_wait_for_the_writer_and_return_the_whole_file(tmp_path: Path) -> None:
     path = tmp_path / "ids.txt"
-    written = engine._Written()
-    total = engine.id_file_size(IDS)
+    written = WrittenBytes()
+    total = ids_module.id_file_size(IDS)
 
     def write() -> None:
         def slowly(n: int) -> None:
@@ -51,11 +52,11 @@ def test_reads_wait_for_the_writer_and_return_the_whole_file(tmp_path: Path) -> 
 
 
 def test_a_reader_past_what_a_failed_writer_wrote_gets_an_error_not_a_hang() -> None:
-    written = engine._Written()
+    written = WrittenBytes()
     written.advance(100)
     written.wait_for(100)  # there: returns at once
     written.finish()  # the writer stopped (its error goes to the part, see below)
-    with pytest.raises(engine._NotWritten, match="stopped at 100 bytes"):
+    with pytest.raises(NotWritten, match="stopped at 100 bytes"):
         written.wait_for(101)
 
 
@@ -67,10 +68,10 @@ def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_upload_starts_before_the_file_is_written(
     sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    total = engine.id_file_size(IDS)
+    total = ids_module.id_file_size(IDS)
     seen: list[tuple[str, int]] = []  # ("read", bytes asked for) / ("written", bytes)
 
-    class Recorded(engine._Written):
+    class Recorded(WrittenBytes):
         def advance(self, n_bytes: int) -> None:
             seen.append(("written", n_bytes))
             super().advance(n_bytes)
@@ -80,7 +81,7 @@ def test_the_upload_starts_before_the_file_is_written(
             seen.append(("read", n_bytes))
             super().wait_for(n_bytes)
 
-    monkeypatch.setattr(engine, "_Written", Recorded)
+    monkeypatch.setattr(part_module, "WrittenBytes", Recorded)
     followed = run_compliance_ids(
         IDS, "tweets", client=sandbox.client(), ledger=Ledger(tmp_path / "a.sqlite3")
     )
@@ -91,7 +92,7 @@ def test_the_upload_starts_before_the_file_is_written(
     assert any(what == "read" for what, _ in seen[:last_write])
     assert reads[-1] == total  # ... and for the whole file in the end
     # the job got the same IDs as one uploaded from a finished file: the same results
-    monkeypatch.setattr(engine, "_Written", engine._Written)
+    monkeypatch.setattr(part_module, "WrittenBytes", WrittenBytes)
     monkeypatch.setattr(ids_module, "_WRITE_SLICE", 1 << 19)
     whole = run_compliance_ids(
         IDS,
@@ -118,7 +119,7 @@ def test_a_writer_that_fails_mid_file_stops_the_upload_with_its_own_error(
         on_written(20_000)
         raise OSError(28, "No space left on device (simulated)")
 
-    monkeypatch.setattr(engine, "write_id_file", failing)
+    monkeypatch.setattr(part_module, "write_id_file", failing)
     started = time.monotonic()
     with pytest.raises(OSError, match="No space left on device"):
         run_compliance_ids(
