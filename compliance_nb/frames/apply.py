@@ -25,7 +25,8 @@ import polars as pl
 
 from .._exceptions import InputError
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
-from .check import DEFAULT_PREFIX, ColumnNames, join_results
+from .columns import DEFAULT_PREFIX, ColumnNames
+from .joins import join_results
 from .lazy import as_lazy, is_lazy
 from .native import as_frame, column_values, drop_columns, filter_rows, null_where
 
