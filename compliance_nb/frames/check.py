@@ -68,32 +68,8 @@ def check_compliance(
 
     Lazy frames (polars ``LazyFrame``, DuckDB relation, Dask or PySpark DataFrame) give
     a lazy frame of the same kind: only the ID column's distinct values are brought here
-    (streamed, validated, 8 bytes per ID); the jobs run; the results are joined on
-    inside the engine when the frame is computed. Lazy engines do not promise row order.
-    See docs/lazy.md.
-
-    Returns the same type as ``df`` (pandas, polars, or another eager frame narwhals
-    supports), with the same rows in the same order, the pandas index kept and the
-    original columns untouched; ``df`` itself is not changed. Added columns (see the
-    module docs for how ``prefix=`` names them):
-
-    - ``compliance_action``, ``compliance_reason`` (categorical text: pandas
-      ``category``, polars ``Categorical``), ``compliance_created_at``,
-      ``compliance_redacted_at`` (UTC datetimes): the result line for the row's ID, null
-      when there is none (the ID needs no action);
-    - ``compliant``: False where a result line asks for action, True where there is none,
-      null where the ID was null (or invalid, with ``errors="coerce"``);
-    - ``compliance_status`` (categorical text): one label per row: ``available``, or the reason
-      (``deleted``, ``protected``, ``suspended``, ``bounced``, ``deactivated``; geo
-      scrubs (``scrub_geo``/``geo_scrubbed``) are ``geo_scrubbed``; unknown reasons
-      appear as they are); null where the ID is null;
-    - with ``user_id_column=``: ``user_compliance_action`` ... ``_redacted_at`` from a
-      users job run at the same time; ``compliant`` is False when either job asks for
-      action; ``compliance_status`` merges both, by precedence: a Tweet-level removal
-      reason > a user-level reason (``user_deleted``, ``user_suspended``,
-      ``user_protected``, ``user_deactivated``, ``user_<other>``) > ``geo_scrubbed`` >
-      ``available``. A Tweet whose author is gone is not available even when the Tweets
-      job says nothing about it.
+    (streamed and validated); the jobs run; the results are joined on inside the engine
+    when the frame is computed. Lazy engines do not promise row order. See docs/lazy.md.
 
     Several result lines for one ID collapse to one: the most severe reason wins
     (``deleted`` > ``suspended`` > ``deactivated`` > ``protected`` > ``bounced`` >
@@ -110,50 +86,123 @@ def check_compliance(
     frame, or one with only null IDs, gets the new columns and starts no job. All input is
     validated before any request.
 
-    Args:
-        df: the frame.
-        id_column: the column of IDs (default ``"id"``).
-        kind: ``"tweets"`` (default) or ``"users"``.
-        user_id_column: with ``kind="tweets"``, a column of the Tweets' author IDs: a users
-            job runs at the same time and its results are joined as ``user_compliance_*``.
-        client: a :class:`~compliance_nb.ComplianceClient`; default: one from the
-            environment (bearer token in ``X_BEARER_TOKEN``, ``TWITTER_BEARER_TOKEN`` or
-            ``BEARER_TOKEN``).
-        name: a job name (at most 64 characters).
-        progress: ``"auto"`` (widget in a notebook, else lines on stderr), ``False``, or a
-            callable receiving :class:`~compliance_nb.ProgressEvent`.
-        cache: reuse results this machine downloaded for the same IDs within ``max_age``
-            (default 7 days). ``False`` always starts a new job (a job still running for
-            the same IDs is reattached, not duplicated).
-        max_age: ``datetime.timedelta`` or seconds.
-        errors: ``"raise"`` (default) on invalid IDs, or ``"coerce"``: those rows get null
-            results and ``compliant`` null, with a warning that counts them.
-        prefix: the prefix of the added columns (default ``"compliance_"``):
-            ``prefix="p"`` adds ``p+"action"``, ``p+"reason"``, ``p+"created_at"``,
-            ``p+"redacted_at"``, ``p+"compliant"`` (``compliant`` for the default
-            prefix), ``p+"status"``, and ``"user_"+p+...`` for the users job.
-        max_ids_per_job: more distinct IDs than this (default 25 million) are split over
-            several jobs, run one after another; the results are combined.
-        resumable_threshold: upload files larger than this (bytes; default 64 MiB) use a
-            resumable upload.
-        ledger_path: the job ledger file (default: in ``$COMPLIANCE_NB_CACHE_DIR`` or the
-            user cache folder). A second call for the same IDs reattaches to a job that is
-            still running instead of starting another.
-        cancel: a :class:`~compliance_nb.CancelToken` to stop waiting.
+    Parameters
+    ----------
+    df : DataFrame or lazy frame
+        The frame: pandas, polars, another eager frame narwhals supports, or a lazy frame
+        (polars ``LazyFrame``, DuckDB relation, Dask or PySpark DataFrame).
+    id_column : str, default "id"
+        The column of IDs.
+    kind : {"tweets", "users"}, default "tweets"
+        What the IDs in ``id_column`` are.
+    user_id_column : str, optional
+        With ``kind="tweets"``, a column of the Tweets' author IDs: a users job runs at
+        the same time and its results are joined as ``user_compliance_*``.
+    client : ComplianceClient, optional
+        The client to use; default: one from the environment (bearer token in
+        ``X_BEARER_TOKEN``, ``TWITTER_BEARER_TOKEN`` or ``BEARER_TOKEN``).
+    name : str, optional
+        A job name (at most 64 characters).
+    progress : "auto", False or callable, default "auto"
+        ``"auto"`` (widget in a notebook, else lines on stderr), ``False``, or a callable
+        receiving :class:`~compliance_nb.ProgressEvent`.
+    cache : bool, default True
+        Reuse results this machine downloaded for the same IDs within ``max_age``.
+        ``False`` always starts a new job (a job still running for the same IDs is
+        reattached, not duplicated).
+    max_age : datetime.timedelta or float, optional
+        How old cached results may be (a timedelta or seconds; default 7 days).
+    errors : {"raise", "coerce"}, default "raise"
+        ``"raise"`` on invalid IDs, or ``"coerce"``: those rows get null results and
+        ``compliant`` null, with a warning that counts them.
+    prefix : str, default "compliance_"
+        The prefix of the added columns: ``prefix="p"`` adds ``p+"action"``,
+        ``p+"reason"``, ``p+"created_at"``, ``p+"redacted_at"``, ``p+"compliant"``
+        (``compliant`` for the default prefix), ``p+"status"``, and ``"user_"+p+...``
+        for the users job.
+    max_ids_per_job : int, default 25 million
+        More distinct IDs than this are split over several jobs, run one after another;
+        the results are combined.
+    resumable_threshold : int, default 64 MiB
+        Upload files larger than this (bytes) use a resumable upload.
+    ledger_path : str or os.PathLike, optional
+        The job ledger file (default: in ``$COMPLIANCE_NB_CACHE_DIR`` or the user cache
+        folder; cached results are kept beside it). A second call for the same IDs
+        reattaches to a job that is still running instead of starting another.
+    cancel : CancelToken, optional
+        A :class:`~compliance_nb.CancelToken` to stop waiting.
 
-    Raises:
-        InputError: a missing column, unknown kind, invalid IDs, clashing column names.
-        IDColumnTypeError: a float (or other unusable) ID column.
-        MissingTokenError: no client and no token in the environment.
-        ConflictError: another job of this type, not started by this machine for these
-            IDs, is running.
+    Returns
+    -------
+    DataFrame or lazy frame
+        The same type as ``df``, with the same rows in the same order (lazy frames: the
+        engine's order), the pandas index kept and the original columns untouched; ``df``
+        itself is not changed. Added columns (see :mod:`compliance_nb.frames.columns` for
+        how ``prefix=`` names them):
 
-    Examples:
-        >>> import pandas as pd
-        >>> from compliance_nb import Sandbox, check_compliance
-        >>> df = pd.DataFrame({"id": ["1800000000000000001", "20"]})
-        >>> with Sandbox() as sb:  # doctest: +SKIP
-        ...     checked = df.pipe(check_compliance, client=sb.client(), progress=False)
+        - ``compliance_action``, ``compliance_reason`` (categorical text: pandas
+          ``category``, polars ``Categorical``), ``compliance_created_at``,
+          ``compliance_redacted_at`` (UTC datetimes): the result line for the row's ID,
+          null when there is none (the ID needs no action);
+        - ``compliant``: False where a result line asks for action, True where there is
+          none, null where the ID was null (or invalid, with ``errors="coerce"``);
+        - ``compliance_status`` (categorical text): one label per row: ``available``, or
+          the reason (``deleted``, ``protected``, ``suspended``, ``bounced``,
+          ``deactivated``; geo scrubs (``scrub_geo``/``geo_scrubbed``) are
+          ``geo_scrubbed``; unknown reasons appear as they are); null where the ID is null;
+        - with ``user_id_column=``: ``user_compliance_action`` ... ``_redacted_at`` from
+          the users job; ``compliant`` is False when either job asks for action;
+          ``compliance_status`` merges both, by precedence: a Tweet-level removal reason >
+          a user-level reason (``user_deleted``, ``user_suspended``, ``user_protected``,
+          ``user_deactivated``, ``user_<other>``) > ``geo_scrubbed`` > ``available``. A
+          Tweet whose author is gone is not available even when the Tweets job says
+          nothing about it.
+
+    Raises
+    ------
+    InputError
+        A missing column, unknown kind, invalid IDs (with ``errors="raise"``), clashing
+        column names, a bad option.
+    IDColumnTypeError
+        A float (or other unusable) ID column.
+    MissingTokenError
+        No client and no token in the environment.
+    ConflictError
+        Another job of this type, not started by this machine for these IDs, is running.
+    JobCancelledError
+        ``cancel`` was cancelled.
+    JobFailedError
+        X reports that a job failed.
+
+    See Also
+    --------
+    join_results : Join results you already have, without the API.
+    apply_compliance : Drop the removed rows and null the geo data of the checked frame.
+    start_compliance : The same check in a background thread.
+
+    Examples
+    --------
+    Twenty sample Tweets, checked against the local sandbox (a throwaway ledger, so that
+    nothing is cached):
+
+    >>> import tempfile
+    >>> import polars as pl
+    >>> from compliance_nb.datasets import sample_tweets
+    >>> from compliance_nb.sandbox import Sandbox
+    >>> df = sample_tweets(20, backend="polars")
+    >>> with Sandbox(processing_delay=0) as sb, tempfile.TemporaryDirectory() as tmp:
+    ...     checked = check_compliance(
+    ...         df, client=sb.client(), progress=False, ledger_path=f"{tmp}/ledger.sqlite3"
+    ...     )
+    >>> checked.height == df.height, checked.columns[len(df.columns) :]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    (True, ['compliance_action', 'compliance_reason', 'compliance_created_at',
+            'compliance_redacted_at', 'compliant', 'compliance_status'])
+    >>> sorted(checked["compliance_status"].value_counts().iter_rows())
+    [('available', 18), ('deleted', 1), ('suspended', 1)]
+    >>> removed = checked.filter(~pl.col("compliant"))
+    >>> removed.select("compliance_action", "compliance_reason").rows()
+    [('delete', 'suspended'), ('delete', 'deleted')]
     """
     # ---- validate everything before any request
     check_kind(kind)

@@ -163,19 +163,75 @@ def join_results(
 ) -> Any:
     """Join compliance results you already have onto ``df``; no API access.
 
-    ``results`` is a results file (JSON lines as downloaded from a job, by any tool; or a
-    ``.parquet`` copy) or a results frame (polars or pandas; columns ``id``, ``action``,
-    ``reason``, ``created_at``, ``redacted_at``). Several lines for one ID are collapsed
-    as in :func:`check_compliance`. The columns added, the ID rules and ``errors=`` are
-    those of :func:`check_compliance` (without the ``user_`` columns). A lazy ``df``
-    gives a lazy frame of its kind (joined inside its engine).
+    Several lines for one ID are collapsed as in :func:`check_compliance`. The columns
+    added, the ID rules and ``errors=`` are those of :func:`check_compliance` (without the
+    ``user_`` columns).
 
-    Examples:
-        >>> import polars as pl
-        >>> res = pl.DataFrame({"id": ["20"], "action": ["delete"], "reason": ["deleted"]})
-        >>> out = join_results(pl.DataFrame({"id": [20, 21]}), res)
-        >>> out["compliance_status"].to_list(), out["compliant"].to_list()
-        (['deleted', 'available'], [False, True])
+    Parameters
+    ----------
+    df : DataFrame or lazy frame
+        The frame: pandas, polars, another eager frame narwhals supports, or a lazy frame
+        (polars ``LazyFrame``, DuckDB relation, Dask or PySpark DataFrame).
+    results : str, os.PathLike or DataFrame
+        A results file (JSON lines as downloaded from a job, by any tool; or a
+        ``.parquet`` copy) or a results frame (polars or pandas; an ``id`` column, text or
+        integer, and ``action``, ``reason``, ``created_at``, ``redacted_at`` where present;
+        timestamps as datetimes or ISO 8601 text).
+    id_column : str, default "id"
+        The column of IDs.
+    kind : {"tweets", "users"}, default "tweets"
+        What the IDs are.
+    prefix : str, default "compliance_"
+        The prefix of the added columns, as in :func:`check_compliance`.
+    errors : {"raise", "coerce"}, default "raise"
+        ``"raise"`` on invalid IDs in ``id_column``, or ``"coerce"``: those rows get null
+        results and ``compliant`` null, with a warning that counts them.
+
+    Returns
+    -------
+    DataFrame or lazy frame
+        The same type as ``df`` with the columns of :func:`check_compliance` added, the
+        rows in the same order; a lazy ``df`` gives a lazy frame of its kind (joined inside
+        its engine when computed).
+
+    Raises
+    ------
+    InputError
+        A missing column, unknown kind, invalid IDs (with ``errors="raise"``), clashing
+        column names, results without an ``id`` column or with float IDs.
+    IDColumnTypeError
+        A float (or other unusable) ID column in ``df``.
+    ResultsFormatError
+        A results file whose lines are not results.
+
+    See Also
+    --------
+    check_compliance : Run the jobs and join their results.
+    apply_compliance : Drop the removed rows and null the geo data.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> res = pl.DataFrame({"id": ["20"], "action": ["delete"], "reason": ["deleted"]})
+    >>> out = join_results(pl.DataFrame({"id": [20, 21, None]}), res)
+    >>> out["compliance_status"].to_list(), out["compliant"].to_list()
+    (['deleted', 'available', None], [False, True, None])
+
+    A results file as X writes it (JSON lines), with two lines for one ID (the more severe
+    reason wins):
+
+    >>> import json, pathlib, tempfile
+    >>> line = {"id": "20", "action": "delete", "created_at": "2020-01-01T00:00:00.000Z"}
+    >>> lines = [
+    ...     {**line, "reason": "scrub_geo", "redacted_at": "2023-05-01T12:00:00.000Z"},
+    ...     {**line, "reason": "deleted", "redacted_at": "2023-06-01T12:00:00.000Z"},
+    ... ]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp, "results.json")
+    ...     _ = path.write_text("".join(json.dumps(x) + "\\n" for x in lines))
+    ...     out = join_results(pl.DataFrame({"id": ["20", "21"]}), path, prefix="cx_")
+    >>> out.select("id", "cx_reason", pl.col("cx_redacted_at").dt.date(), "cx_compliant").rows()
+    [('20', 'deleted', datetime.date(2023, 6, 1), False), ('21', None, None, True)]
     """
     check_kind(kind)
     lazy = is_lazy(df)
