@@ -33,7 +33,7 @@ _EXPORTS: dict[str, str] = {
     "read_results": ".jobs.results",
     # the DataFrame pipeline
     "check_compliance": ".frames.check",
-    "join_results": ".frames.check",
+    "join_results": ".frames.joins",
     "apply_compliance": ".frames.apply",
     "start_compliance": ".frames.background",
     "ComplianceRun": ".frames.background",
@@ -171,7 +171,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .display.snowflake import snowflake_time
     from .frames.apply import apply_compliance
     from .frames.background import ComplianceRun, start_compliance
-    from .frames.check import check_compliance, join_results
+    from .frames.check import check_compliance
+    from .frames.joins import join_results
     from .jobs.results import read_results
     from .jsonl.apply import apply_compliance_jsonl
     from .sandbox import Sandbox

@@ -25,7 +25,8 @@ import polars as pl
 
 from .._exceptions import InputError
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
-from .check import DEFAULT_PREFIX, ColumnNames, join_results
+from .columns import DEFAULT_PREFIX, ColumnNames
+from .joins import join_results
 from .lazy.engines import as_lazy, is_lazy
 from .native import as_frame, column_values, drop_columns, filter_rows, null_where
 
@@ -110,30 +111,80 @@ def apply_compliance(
     it is computed; nothing is computed here unless ``return_summary=True`` (one
     aggregate query over the compliance columns). Row order is the engine's.
 
-    Args:
-        df: the dataset.
-        results: None to use the compliance columns already on ``df``; else a results
-            file path or frame.
-        id_column, kind, prefix: as in :func:`check_compliance`.
-        geo_columns: the columns to null for geo scrubs; default: the rule in the module
-            docs.
-        return_summary: also return a summary dict: ``rows_in``, ``rows_out``,
-            ``rows_removed``, ``removed`` ({label: rows}, labels as in
-            ``compliance_status``), ``rows_geo_scrubbed``, ``geo_columns``.
-        drop_compliance_columns: drop the compliance columns from the result. Default:
-            they are dropped when they were joined here from ``results``, and kept when
-            ``df`` already had them.
-
     The summary is also logged (``logging.getLogger("compliance_nb")``, level INFO).
 
-    Examples:
-        >>> import polars as pl
-        >>> df = pl.DataFrame({"id": ["1", "2", "3"], "geo": ["a", "b", "c"]})
-        >>> res = pl.DataFrame({"id": ["1", "2"], "action": ["delete"] * 2,
-        ...                     "reason": ["deleted", "scrub_geo"]})
-        >>> out, summary = apply_compliance(df, res, return_summary=True)
-        >>> out.rows(), summary["removed"]
-        ([('2', None), ('3', 'c')], {'deleted': 1})
+    Parameters
+    ----------
+    df : DataFrame or lazy frame
+        The dataset: eager (pandas, polars, ...) or lazy.
+    results : str, os.PathLike or DataFrame, optional
+        None to use the compliance columns already on ``df``; else a results file path
+        or a results frame, as for :func:`join_results`.
+    id_column : str, default "id"
+        The column of IDs (with ``results``), as in :func:`check_compliance`.
+    kind : {"tweets", "users"}, default "tweets"
+        What the IDs are (with ``results``), as in :func:`check_compliance`.
+    geo_columns : sequence of str, optional
+        The columns to null for geo scrubs; default: the rule in the module docs.
+    prefix : str, default "compliance_"
+        The prefix of the compliance columns, as in :func:`check_compliance`.
+    return_summary : bool, default False
+        Also return a summary dict.
+    drop_compliance_columns : bool, optional
+        Drop the compliance columns from the result. Default: they are dropped when they
+        were joined here from ``results``, and kept when ``df`` already had them.
+
+    Returns
+    -------
+    DataFrame or lazy frame
+        The rows of ``df`` whose result does not ask for removal, with the geo columns of
+        geo-scrubbed rows set to null; the same type as ``df``.
+    dict
+        Only with ``return_summary=True``: ``rows_in``, ``rows_out``, ``rows_removed``,
+        ``removed`` ({label: rows}, labels as in ``compliance_status``),
+        ``rows_geo_scrubbed``, ``geo_columns``.
+
+    Raises
+    ------
+    InputError
+        ``df`` has no compliance columns and no ``results`` were given; a name in
+        ``geo_columns`` is not a column; the errors of :func:`join_results`.
+
+    See Also
+    --------
+    check_compliance : The check whose output this takes.
+    default_geo_columns : The columns the default rule treats as geo data.
+
+    Examples
+    --------
+    With a results frame:
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"id": ["1", "2", "3"], "geo": ["a", "b", "c"]})
+    >>> res = pl.DataFrame({"id": ["1", "2"], "action": ["delete"] * 2,
+    ...                     "reason": ["deleted", "scrub_geo"]})
+    >>> out, summary = apply_compliance(df, res, return_summary=True)
+    >>> out.rows(), summary["removed"]
+    ([('2', None), ('3', 'c')], {'deleted': 1})
+
+    After :func:`check_compliance` (here against the local sandbox), with the authors
+    checked too:
+
+    >>> import tempfile
+    >>> from compliance_nb.datasets import sample_tweets
+    >>> from compliance_nb.frames.check import check_compliance
+    >>> from compliance_nb.sandbox import Sandbox
+    >>> tweets = sample_tweets(20, backend="polars")
+    >>> with Sandbox(processing_delay=0) as sb, tempfile.TemporaryDirectory() as tmp:
+    ...     checked = tweets.pipe(
+    ...         check_compliance, user_id_column="author_id", client=sb.client(),
+    ...         progress=False, ledger_path=f"{tmp}/ledger.sqlite3",
+    ...     )
+    >>> kept, summary = apply_compliance(checked, return_summary=True)
+    >>> summary["rows_in"], summary["rows_out"], kept["compliance_status"].unique().to_list()
+    (20, 3, ['available'])
+    >>> summary["removed"]
+    {'user_deleted': 9, 'user_protected': 6, 'suspended': 1, 'deleted': 1}
     """
     if is_lazy(df):
         return _apply_lazy(

@@ -95,10 +95,64 @@ class _Recorder(Reporter):
 class ComplianceRun:
     """A compliance check running in a background thread (see :func:`start_compliance`).
 
-    Attributes:
-        progress: the display the run feeds (a ``ProgressPanel`` in a notebook), or None.
-        error: the exception the run ended with, or None.
-        cancel_errors: errors from asking X to cancel jobs (the run still stops locally).
+    The thread starts at once and calls ``target(*args, **kwargs, progress=...,
+    cancel=...)``: the run passes its own progress reporter (which records the jobs it
+    sees and forwards every event to ``progress``) and its :class:`~compliance_nb.CancelToken`.
+    Usually made by :func:`start_compliance`, with :func:`check_compliance` as the target.
+
+    Parameters
+    ----------
+    target : callable
+        What to run; it must accept the keyword arguments ``progress`` and ``cancel``.
+    progress : Reporter or None
+        The display the run feeds (a ``ProgressPanel`` in a notebook), or None.
+    client : ComplianceClient, optional
+        The client the target uses; :meth:`cancel` asks it to cancel the jobs at X.
+    args : tuple, default ()
+        Positional arguments for ``target``.
+    kwargs : dict, optional
+        Keyword arguments for ``target`` (besides ``progress`` and ``cancel``).
+
+    Attributes
+    ----------
+    progress : Reporter or None
+        The display the run feeds, or None.
+    client : ComplianceClient or None
+        The client used to cancel jobs at X.
+    error : BaseException or None
+        The exception the run ended with, or None.
+    cancel_errors : list of ComplianceError
+        Errors from asking X to cancel jobs (the run still stops locally).
+
+    See Also
+    --------
+    start_compliance : Start :func:`check_compliance` as a run.
+
+    Examples
+    --------
+    Any callable that takes ``progress`` and ``cancel`` can run:
+
+    >>> run = ComplianceRun(lambda x, progress, cancel: 2 * x, progress=None, args=(21,))
+    >>> run.result(timeout=10), run.status
+    (42, 'done')
+
+    A check against the local sandbox whose job takes a minute, stopped at once:
+
+    >>> import tempfile, time
+    >>> from compliance_nb.datasets import sample_tweets
+    >>> from compliance_nb.sandbox import Sandbox
+    >>> df = sample_tweets(20, backend="polars")
+    >>> with Sandbox(processing_delay=60) as sb, tempfile.TemporaryDirectory() as tmp:
+    ...     run = start_compliance(
+    ...         df, client=sb.client(), progress=False, ledger_path=f"{tmp}/ledger.sqlite3"
+    ...     )
+    ...     while not run.jobs and not run.done():  # until the job exists at X
+    ...         time.sleep(0.05)
+    ...     stopped = run.cancel(timeout=30)
+    >>> stopped, run.status, run.done()
+    (True, 'cancelled', True)
+    >>> type(run.error).__name__, len(run.jobs)
+    ('JobCancelledError', 1)
     """
 
     def __init__(
@@ -167,10 +221,24 @@ class ComplianceRun:
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the run and return the checked frame, or raise its error.
 
-        Raises:
-            JobTimeoutError: still running after ``timeout`` seconds (the run goes on).
-            JobCancelledError: the run was cancelled.
-            ComplianceError: whatever stopped the run.
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait (None: until the run ends).
+
+        Returns
+        -------
+        Any
+            What the target returned: for :func:`start_compliance`, the checked frame.
+
+        Raises
+        ------
+        JobTimeoutError
+            Still running after ``timeout`` seconds (the run goes on).
+        JobCancelledError
+            The run was cancelled.
+        ComplianceError
+            Whatever stopped the run.
         """
         if not self._finished.wait(timeout):
             raise JobTimeoutError(
@@ -198,13 +266,18 @@ class ComplianceRun:
                 self.cancel_errors.append(exc)
 
     def cancel(self, timeout: float | None = 30.0) -> bool:
-        """Stop the run: the local waits end at once and X is asked to cancel the jobs
-        that are still in progress.
+        """Stop the run: the local waits end at once, the jobs at X are cancelled.
 
-        Args:
-            timeout: seconds to wait for the background thread to stop (None: forever).
+        X is asked to cancel the jobs that are still in progress.
 
-        Returns:
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait for the background thread to stop (None: forever).
+
+        Returns
+        -------
+        bool
             True when the run has ended.
         """
         if self.done():
@@ -266,23 +339,55 @@ def start_compliance(
 ) -> ComplianceRun:
     """Start :func:`~compliance_nb.check_compliance` in the background; return at once.
 
-    Takes the same arguments as ``check_compliance`` (``id_column``, ``kind``,
-    ``user_id_column``, ``name``, ``cache``, ...). The frame, the ID column and the kind
-    are checked here, before anything starts.
+    The frame, the ID column and the kind are checked here, before anything starts; the
+    rest of the check runs in a thread while the kernel stays free.
 
-    Args:
-        df: the frame to check.
-        progress: as for ``check_compliance``; ``"auto"`` shows the panel in a notebook
-            (right away, in this cell) and lines on stderr elsewhere.
-        client: a ``ComplianceClient``; default ``connect()`` (the real API with a token,
-            else the built-in sandbox). ``run.cancel()`` uses it to cancel jobs at X.
+    Parameters
+    ----------
+    df : DataFrame
+        The frame to check (eager: pandas, polars, ...).
+    *args : Any
+        Positional arguments of :func:`check_compliance` after ``df`` (``id_column``,
+        ``kind``).
+    progress : "auto", False or callable, default "auto"
+        As for :func:`check_compliance`; ``"auto"`` shows the panel in a notebook (right
+        away, in this cell) and lines on stderr elsewhere.
+    client : ComplianceClient, optional
+        The client to use; default ``connect()`` (the real API with a token, else the
+        built-in sandbox). ``run.cancel()`` uses it to cancel jobs at X.
+    **kwargs : Any
+        Keyword arguments of :func:`check_compliance` (``id_column``, ``kind``,
+        ``user_id_column``, ``name``, ``cache``, ``ledger_path``, ...).
 
-    Returns:
-        A :class:`ComplianceRun`: ``run.status``, ``run.result()``, ``run.cancel()``.
+    Returns
+    -------
+    ComplianceRun
+        The run: ``run.status``, ``run.result()``, ``run.cancel()``.
 
-    Examples:
-        >>> run = start_compliance(df, client=client)   # doctest: +SKIP
-        >>> checked = run.result()                      # doctest: +SKIP
+    Raises
+    ------
+    InputError
+        A missing column or an unknown kind.
+
+    See Also
+    --------
+    check_compliance : The same check, waiting for it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from compliance_nb.datasets import sample_tweets
+    >>> from compliance_nb.sandbox import Sandbox
+    >>> df = sample_tweets(20, backend="polars")
+    >>> with Sandbox(processing_delay=0) as sb, tempfile.TemporaryDirectory() as tmp:
+    ...     run = start_compliance(
+    ...         df, client=sb.client(), progress=False, ledger_path=f"{tmp}/ledger.sqlite3"
+    ...     )
+    ...     checked = run.result(timeout=60)  # waits for the run
+    >>> run.status, checked.height, [(job.kind, job.stage) for job in run.jobs]
+    ('done', 20, [('tweets', 'joined')])
+    >>> checked["compliant"].sum()
+    18
     """
     from .check import check_compliance
 

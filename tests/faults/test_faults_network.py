@@ -24,7 +24,8 @@ from _faults_helpers import case as get_case
 from _faults_helpers import cases as group_cases
 
 import compliance_nb._exceptions as exc_mod
-from compliance_nb.frames.check import check_compliance, join_results
+from compliance_nb.frames.check import check_compliance
+from compliance_nb.frames.joins import join_results
 from compliance_nb.jobs.ledger import Ledger
 from compliance_nb.sandbox import Sandbox
 

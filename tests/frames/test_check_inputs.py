@@ -12,7 +12,8 @@ import pytest
 from _check_helpers import CONSTRUCTORS, assert_same_frame, copy_of
 
 from compliance_nb._exceptions import IDColumnTypeError, InputError, MissingTokenError
-from compliance_nb.frames.check import check_compliance, join_results
+from compliance_nb.frames.check import check_compliance
+from compliance_nb.frames.joins import join_results
 
 ADDED = [
     "compliance_action",

@@ -18,7 +18,7 @@ from _check_helpers import (  # noqa: F401 - fixture
 )
 
 from compliance_nb._exceptions import InputError
-from compliance_nb.frames.check import join_results
+from compliance_nb.frames.joins import join_results
 
 A, B, C, D = 1_800_000_000_000_000_001, 2**63 - 1, 20, 1_500_000_000_000_000_000
 RESULTS = "\n".join(
@@ -193,7 +193,7 @@ def test_two_result_ids_with_one_number_give_one_row_per_input_row():
 def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
     """The labels are made from the reasons' categories: each kind of reason gets its
     label, for the Tweets lookup and (with a ``user_`` prefix) for the users lookup."""
-    from compliance_nb.frames.check import ColumnNames, _lookup, _status_columns
+    from compliance_nb.frames.columns import ColumnNames, _status_columns, lookup_results
 
     reasons = ["deleted", "weird_new", None, "scrub_geo", "geo_scrubbed"]
     results = pl.DataFrame(
@@ -206,7 +206,7 @@ def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
         }
     )
     keys = pl.Series([5, 4, 3, 2, 1, 6, None], dtype=pl.UInt64)  # 6: no result; None: no ID
-    tweets = _lookup(keys, results, "m_").gather()
+    tweets = lookup_results(keys, results, "m_").gather()
     assert tweets["m_label"].cast(pl.String).to_list() == [
         "geo_scrubbed",
         "geo_scrubbed",
@@ -229,7 +229,7 @@ def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
         None,
     ]
     assert added["compliant"].to_list() == [False] * 5 + [True, None]
-    users = _lookup(keys, results, "u_").gather()
+    users = lookup_results(keys, results, "u_").gather()
     assert users["u_label"].cast(pl.String).to_list() == [
         "geo_scrubbed",
         "geo_scrubbed",
@@ -242,7 +242,7 @@ def test_status_labels_for_unknown_missing_and_geo_reasons_tweets_and_users():
     # the users lookup beside a Tweets lookup with no results: the author decides, even
     # for the row with no Tweet ID
     empty = results.clear()
-    both = _status_columns(_lookup(keys, empty, "m_").gather(), users, names)
+    both = _status_columns(lookup_results(keys, empty, "m_").gather(), users, names)
     assert both["compliance_status"].cast(pl.String).to_list() == [
         "geo_scrubbed",
         "geo_scrubbed",

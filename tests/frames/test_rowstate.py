@@ -15,7 +15,7 @@ import pytest
 from _results_helpers import ORDER, collapse_by_hand
 
 import compliance_nb.frames.rowstate as rowstate
-from compliance_nb.frames.check import _lookup, _state_lookup
+from compliance_nb.frames.columns import lookup_results, lookup_state
 from compliance_nb.frames.rowstate import RowIndex, RowResults
 from compliance_nb.jobs.counts import summarise
 from compliance_nb.jobs.engine import run_compliance_ids
@@ -150,8 +150,8 @@ def test_index_finds_every_row_of_an_id_and_ignores_others(
 def test_the_join_from_row_state_equals_the_join_of_collapsed_results(tag: str) -> None:
     keys, lines = _case(7)
     key_series = pl.Series(keys, dtype=pl.UInt64)
-    old = _lookup(key_series, collapse_results(_compact(lines)), tag).gather()
-    new = _state_lookup(_state(keys, _blocks(lines, random.Random(7))), tag)
+    old = lookup_results(key_series, collapse_results(_compact(lines)), tag).gather()
+    new = lookup_state(_state(keys, _blocks(lines, random.Random(7))), tag)
     got = new.gather()
     as_text = [pl.col(c).cast(pl.String) for c, t in old.schema.items() if t == pl.Categorical]
     assert got.columns == old.columns
