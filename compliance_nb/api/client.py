@@ -61,18 +61,12 @@ from .._exceptions import (
 )
 from .._redact import mask_text, mask_url
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW, RESUMABLE_THRESHOLD, is_job_id
+from .downloads import ByteSink, download_to
+from .idsource import UploadBody, prepare_ids
 from .job import JOB_KINDS, Job
 from .ratelimit import RateBudget
-from .transfer import (
-    ByteSink,
-    TransferContext,
-    UploadBody,
-    download_to,
-    prepare_ids,
-    storage_session,
-    upload_plain,
-    upload_resumable,
-)
+from .storage import TransferContext, storage_session
+from .uploads import upload_plain, upload_resumable
 
 __all__ = ["DEFAULT_BASE_URL", "ComplianceClient"]
 

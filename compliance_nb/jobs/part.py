@@ -298,7 +298,7 @@ class PartRunner:
         ) from exc
 
     def upload(self, job: Job) -> Job:
-        from ..api.transfer import UploadBody
+        from ..api.idsource import UploadBody
 
         self.write_id_file_later()  # by write_id_file, from validated UInt64 IDs
         assert self._id_file is not None and self._writing is not None

@@ -27,8 +27,8 @@ from compliance_nb import (
     UploadError,
     UploadWindowExpiredError,
 )
-from compliance_nb.api import transfer as _transfer
-from compliance_nb.api.transfer import prepare_ids
+from compliance_nb.api import idsource as _idsource
+from compliance_nb.api.idsource import prepare_ids
 from compliance_nb.rules.limits import RESUMABLE_CHUNK
 
 JOB_ID = "1425543269983784962"
@@ -113,7 +113,7 @@ def test_file_lines_that_are_ids_written_otherwise_are_sent_canonical(tmp_path, 
 
 
 def test_line_numbers_are_right_across_read_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr(_transfer, "_READ_BLOCK", 7)  # many blocks, lines split across them
+    monkeypatch.setattr(_idsource, "_READ_BLOCK", 7)  # many blocks, lines split across them
     lines = [str(1_000_000 + i) for i in range(1000)]
     lines[876] = "12x4"
     path = tmp_path / "ids.txt"

@@ -13,7 +13,7 @@ import pytest
 
 import compliance_nb.jobs.idset as ids_module
 import compliance_nb.jobs.part as part_module
-from compliance_nb.api.transfer import UploadBody
+from compliance_nb.api.idsource import UploadBody
 from compliance_nb.jobs.engine import run_compliance_ids
 from compliance_nb.jobs.ledger import Ledger
 from compliance_nb.jobs.written import NotWritten, WrittenBytes

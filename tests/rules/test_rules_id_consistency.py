@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from compliance_nb import ComplianceError, apply_compliance_jsonl, check_compliance
-from compliance_nb.api.transfer import prepare_ids
+from compliance_nb.api.idsource import prepare_ids
 from compliance_nb.cli import main as cli_main
 from compliance_nb.sandbox import Sandbox
 
