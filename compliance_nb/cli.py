@@ -47,7 +47,7 @@ CHARTS = ("plot_reasons", "plot_redaction_dates", "plot_availability", "plot_red
 # output that never shows a secret
 # --------------------------------------------------------------------------------------
 def _secrets() -> list[str]:
-    from .api.connect import token_from_env
+    from .api.session import token_from_env
 
     token, _ = token_from_env()
     return [token] if token else []
@@ -92,7 +92,7 @@ def _real_client(args: argparse.Namespace) -> ComplianceClient:
     """A client for the API at --api-url / COMPLIANCE_NB_API_URL with the env token."""
     from ._exceptions import MissingTokenError
     from .api.client import ComplianceClient
-    from .api.connect import token_from_env
+    from .api.session import token_from_env
 
     token, _ = token_from_env()
     if token is None:
@@ -263,7 +263,7 @@ def _apply_summary_text(summary: Any) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from matplotlib.figure import Figure
 
-    from .api.connect import token_from_env
+    from .api.session import token_from_env
     from .datasets import sample_tweets
     from .display import plots as _plots
     from .display.report import compliance_report
