@@ -33,12 +33,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .api.job import Job
 
-__all__ = ["STAGES", "CancelToken", "ProgressCallback", "ProgressEvent", "Stage", "emit"]
+__all__ = [
+    "STAGES",
+    "CancelToken",
+    "ProgressCallback",
+    "ProgressEvent",
+    "Stage",
+    "emit",
+    "job_event",
+]
 
 Stage = Literal[
     "creating",
@@ -140,6 +148,45 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def job_event(
+    stage: Stage, job: Job | None, *, kind: str | None = None, **fields: Any
+) -> ProgressEvent:
+    """The event of ``stage`` for ``job``, tagged with the job's kind, ID and name.
+
+    Parameters
+    ----------
+    stage : str
+        What is happening (one of :data:`STAGES`).
+    job : Job or None
+        The job the event is about; ``None`` before a job exists (then only ``kind``
+        tags the event).
+    kind : str, optional
+        ``"tweets"`` or ``"users"``; by default the job's type.
+    **fields
+        The other fields of :class:`ProgressEvent` (``bytes_done``, ``message``, ...).
+
+    Returns
+    -------
+    ProgressEvent
+        The event, with ``job`` set to the job.
+
+    Examples
+    --------
+    >>> from compliance_nb.api.job import Job
+    >>> job = Job(id="7", type="users", status="created", name="mine")
+    >>> ev = job_event("created", job)
+    >>> ev.kind, ev.job_id, ev.job_name, ev.job is job
+    ('users', '7', 'mine', True)
+    >>> job_event("retrying", None, kind="tweets", wait_seconds=1.0).job_id is None
+    True
+    """
+    if job is None:
+        return ProgressEvent(stage, kind=kind, **fields)
+    return ProgressEvent(
+        stage, kind=kind or job.type, job_id=job.id, job_name=job.name, job=job, **fields
+    )
 
 
 def emit(callback: ProgressCallback | None, event: ProgressEvent) -> None:

@@ -6,9 +6,9 @@ or with ``COMPLIANCE_NB_SANDBOX=1``, you get a client for the built-in sandbox: 
 server that behaves like the API and returns SIMULATED results. The sandbox is started
 once per process and stopped when the interpreter exits.
 
->>> client = connect(sandbox=True, verbose=False, processing_delay=0)   # doctest: +SKIP
->>> client.base_url                                                     # doctest: +SKIP
-'http://127.0.0.1:...'
+>>> client = connect(sandbox=True, verbose=False, processing_delay=0)
+>>> client.base_url.startswith("http://127.0.0.1:")
+True
 
 The one line ``connect()`` prints says which of the two you got. It never shows the token.
 """
@@ -21,32 +21,18 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import TOKEN_ENV_VARS, MissingTokenError
+from .session import token_from_env
 
 if TYPE_CHECKING:
     from .client import ComplianceClient
 
-__all__ = ["DEFAULT_API_URL", "connect", "token_from_env"]
+__all__ = ["connect"]
 
-DEFAULT_API_URL = "https://api.x.com"
 SANDBOX_ENV_VAR = "COMPLIANCE_NB_SANDBOX"
-API_URL_ENV_VAR = "COMPLIANCE_NB_API_URL"
 
 # processing_delay -> the running Sandbox for it (one per delay, started on first use)
 _sandboxes: dict[float, Any] = {}
 _lock = threading.Lock()
-
-
-def token_from_env() -> tuple[str, str] | tuple[None, None]:
-    """The bearer token from the environment and the variable it came from.
-
-    The variables are tried in order (``X_BEARER_TOKEN``, ``TWITTER_BEARER_TOKEN``,
-    ``BEARER_TOKEN``); blank values count as unset. ``(None, None)`` when none is set.
-    """
-    for var in TOKEN_ENV_VARS:
-        value = os.environ.get(var, "").strip()
-        if value:
-            return value, var
-    return None, None
 
 
 def _sandbox_forced_by_env() -> bool:
@@ -82,24 +68,39 @@ def connect(
 ) -> ComplianceClient:
     """A client for the real X API when a token is set, else for the built-in sandbox.
 
-    Args:
-        sandbox: ``None`` (default) decides from the environment: the real API when a
-            bearer token is set and ``COMPLIANCE_NB_SANDBOX`` is not ``1``, else the
-            sandbox. ``True`` always uses the sandbox; ``False`` always the real API
-            (and raises :class:`~compliance_nb.MissingTokenError` without a token).
-        verbose: print one line saying which one is used (the token is never shown).
-        processing_delay: for the sandbox, seconds a job spends ``in_progress``, so the
-            progress display has something to show. Ignored for the real API.
+    Parameters
+    ----------
+    sandbox : bool, optional
+        ``None`` (default) decides from the environment: the real API when a bearer
+        token is set and ``COMPLIANCE_NB_SANDBOX`` is not ``1``, else the sandbox.
+        ``True`` always uses the sandbox; ``False`` always the real API (and raises
+        :class:`~compliance_nb.MissingTokenError` without a token).
+    verbose : bool
+        Print one line saying which one is used (the token is never shown).
+    processing_delay : float
+        For the sandbox, seconds a job spends ``in_progress``, so the progress display
+        has something to show. Ignored for the real API.
 
-    Returns:
-        A :class:`~compliance_nb.ComplianceClient`. The API URL is
-        ``COMPLIANCE_NB_API_URL`` when set, else ``https://api.x.com``.
+    Returns
+    -------
+    ComplianceClient
+        A client of the real API (at ``COMPLIANCE_NB_API_URL`` when set, else
+        ``https://api.x.com``), or of the sandbox, started once per process and
+        stopped when the interpreter exits.
 
-    Examples:
-        >>> from compliance_nb import connect, check_compliance   # doctest: +SKIP
-        >>> client = connect()                                     # doctest: +SKIP
-        Using the built-in sandbox at http://127.0.0.1:...: results are SIMULATED, ...
-        >>> checked = df.pipe(check_compliance, client=client)     # doctest: +SKIP
+    Raises
+    ------
+    MissingTokenError
+        ``sandbox=False`` without a bearer token.
+
+    Examples
+    --------
+    >>> client = connect(sandbox=True, processing_delay=0)   # doctest: +ELLIPSIS
+    Using the built-in sandbox at http://127.0.0.1:...: results are SIMULATED, ...
+    >>> client.is_sandbox
+    True
+    >>> client.run("tweets", ["20"]).name   # doctest: +ELLIPSIS
+    'compliance-tweets-....jsonl'
     """
     token, var = token_from_env()
     use_sandbox = (
@@ -115,8 +116,7 @@ def connect(
             )
         from .client import ComplianceClient
 
-        base_url = os.environ.get(API_URL_ENV_VAR, "").strip() or None
-        client = ComplianceClient(bearer_token=token, base_url=base_url)
+        client = ComplianceClient(bearer_token=token)
         if verbose:
             print(f"Using the X API at {client.base_url} (token from {var}).")
         return client

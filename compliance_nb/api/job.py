@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from .._exceptions import InputError
 from .._redact import mask_url
+from ..rules.limits import is_job_id
 
 __all__ = [
     "JOB_KINDS",
@@ -31,6 +32,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "Job",
     "JobKind",
+    "check_job_id",
     "check_kind",
     "parse_timestamp",
 ]
@@ -84,9 +86,58 @@ class Job:
     """One batch compliance job (immutable; fetch a fresh one with ``client.get_job``).
 
     Every documented field is an attribute; fields the API sends that this version does
-    not know are kept in ``extra``. ``raw`` is the object exactly as received.
-    Signed URLs are credentials: ``repr``, ``str`` and the notebook HTML mask their
-    signatures; the attributes themselves hold the full URLs for the client to use.
+    not know are kept in ``extra``. Signed URLs are credentials: ``repr``, ``str`` and
+    the notebook HTML mask their signatures; the attributes themselves hold the full
+    URLs for the client to use. Build one from an API answer with :meth:`from_api`.
+
+    Parameters
+    ----------
+    id : str
+        The job's ID (1-19 digits).
+    type : str
+        ``"tweets"`` or ``"users"``.
+    status : str
+        ``created``, ``in_progress``, ``complete``, ``failed`` or ``expired``.
+    created_at : datetime, optional
+        When the job was created (aware, UTC).
+    upload_url : str, optional
+        The signed URL to upload the IDs to.
+    upload_expires_at : datetime, optional
+        The end of the upload window (15 minutes after creation).
+    download_url : str, optional
+        The signed URL of the results.
+    download_expires_at : datetime, optional
+        The end of the download window (7 days after creation).
+    resumable : bool
+        Whether the upload uses the resumable protocol.
+    name : str, optional
+        The job's name.
+    error : str, optional
+        Why a ``failed`` job failed.
+    estimated_completion : datetime, optional
+        When X expects the job to be complete.
+    extra : mapping
+        The fields the API sent that this version does not know.
+    raw : mapping
+        The object exactly as received (not compared).
+
+    Attributes
+    ----------
+    is_terminal : bool
+        True once the job can no longer change.
+    upload_expired : bool
+        True once the upload window is over.
+    download_expired : bool
+        True once the download window is over.
+
+    Examples
+    --------
+    >>> job = Job(id="1425543269983784962", type="tweets", status="in_progress", name="mine")
+    >>> job
+    Job(id='1425543269983784962', type='tweets', status='in_progress', name='mine', \
+upload_url=None, download_url=None)
+    >>> job.is_terminal, job.upload_expired
+    (False, False)
     """
 
     id: str
@@ -106,7 +157,23 @@ class Job:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Job:
-        """Build a Job from the ``data`` object of an API response; tolerant of extra fields."""
+        """Build a Job from the ``data`` object of an API response; tolerant of extra fields.
+
+        Parameters
+        ----------
+        data : mapping
+            The job object as the API sends it (timestamps as ISO strings).
+
+        Returns
+        -------
+        Job
+            The job; unknown fields are kept in ``extra``.
+
+        Examples
+        --------
+        >>> Job.from_api({"id": 7, "type": "users", "status": "complete"}).id
+        '7'
+        """
         return cls(
             id=str(data["id"]),
             type=str(data.get("type", "")),
@@ -200,7 +267,26 @@ def check_kind(kind: Any) -> str:
     """
     if kind not in JOB_KINDS:
         raise InputError(
-            f"Unknown kind {kind!r}: use kind='tweets' (a column of Tweet/Post IDs) or "
-            "kind='users' (a column of user IDs)."
+            f"Unknown kind {kind!r}: use kind='tweets' (Tweet/Post IDs) or kind='users' (user IDs)."
         )
     return kind
+
+
+def check_job_id(job_id: Any) -> str:
+    """Return the ID of ``job_id`` (a job, or its ID as str or int) as a string of digits.
+
+    >>> check_job_id(1425543269983784962)
+    '1425543269983784962'
+    >>> check_job_id("12 3")
+    Traceback (most recent call last):
+    ...
+    compliance_nb._exceptions.InputError: '12 3' is not a job ID: job IDs are 1-19 digits.
+    """
+    if isinstance(job_id, Job):
+        job_id = job_id.id
+    if isinstance(job_id, bool) or not isinstance(job_id, (str, int)):
+        raise InputError(f"A job ID is a string of 1-19 digits, not a {type(job_id).__name__}.")
+    text = str(job_id).strip()
+    if not is_job_id(text):
+        raise InputError(f"{text[:40]!r} is not a job ID: job IDs are 1-19 digits.")
+    return text

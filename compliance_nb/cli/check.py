@@ -41,7 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """
     from matplotlib.figure import Figure
 
-    from ..api.connect import token_from_env
+    from ..api.session import token_from_env
     from ..datasets import sample_tweets
     from ..display import plots as _plots
     from ..display.report import compliance_report

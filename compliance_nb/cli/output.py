@@ -37,7 +37,7 @@ _KIND_NOUN = {"tweets": "Tweet IDs", "users": "user IDs"}
 # output that never shows a secret
 # --------------------------------------------------------------------------------------
 def _secrets() -> list[str]:
-    from ..api.connect import token_from_env
+    from ..api.session import token_from_env
 
     token, _ = token_from_env()
     return [token] if token else []

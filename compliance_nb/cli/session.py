@@ -50,7 +50,7 @@ def real_client(args: argparse.Namespace) -> ComplianceClient:
     """
     from .._exceptions import MissingTokenError
     from ..api.client import ComplianceClient
-    from ..api.connect import token_from_env
+    from ..api.session import token_from_env
 
     token, _ = token_from_env()
     if token is None:
