@@ -7,7 +7,7 @@ through :func:`mask_url` first.
 >>> mask_url("https://h/p?X-Goog-Date=1&X-Goog-Signature=abcdef0123&upload_id=u1")
 'https://h/p?X-Goog-Date=1&X-Goog-Signature=***&upload_id=***'
 >>> mask_secret("AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid")
-'AAAA…(40 chars)'
+'AAAA…(41 chars)'
 """
 
 from __future__ import annotations

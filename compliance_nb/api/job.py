@@ -280,7 +280,7 @@ def check_job_id(job_id: Any) -> str:
     >>> check_job_id("12 3")
     Traceback (most recent call last):
     ...
-    compliance_nb._exceptions.InputError: '12 3' is not a job ID: job IDs are 1-19 digits.
+    compliance_nb.InputError: '12 3' is not a job ID: job IDs are 1-19 digits.
     """
     if isinstance(job_id, Job):
         job_id = job_id.id

@@ -208,7 +208,7 @@ def retry(ctx: TransferContext, failures: int, message: str, give_up: TransferEr
     >>> retry(ctx, 1, "HTTP 503", UploadError("gave up"))
     Traceback (most recent call last):
     ...
-    compliance_nb._exceptions.UploadError: gave up
+    compliance_nb.UploadError: gave up
     >>> pauses
     [(1, 'HTTP 503')]
     """

@@ -45,12 +45,13 @@ The public names are those below; the modules are internal.
 
 from __future__ import annotations
 
+from ..rules.ids import TWITTER_EPOCH_MS
 from .collection import Layout as Layout
 from .collection import sample_collection
 from .columns import Backend as Backend
 from .columns import IdsAs as IdsAs
 from .ids import FIRST_SNOWFLAKE_TWEET_ID as FIRST_SNOWFLAKE_TWEET_ID
-from .ids import TWITTER_EPOCH_MS, snowflake_ms
+from .ids import snowflake_ms
 from .tweets import sample_tweets
 from .users import sample_users
 

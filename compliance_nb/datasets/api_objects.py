@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..rules.ids import TWITTER_EPOCH_MS
 from .draws import heavy_tail
-from .ids import TWITTER_EPOCH_MS
 from .places import PLACE_IDS, PLACES
 from .tweets import tweet_arrays
 

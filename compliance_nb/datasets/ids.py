@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rules.ids import FIRST_SNOWFLAKE, TWITTER_EPOCH_MS
+
 __all__ = [
     "FIRST_SNOWFLAKE_TWEET_ID",
-    "TWITTER_EPOCH_MS",
     "day_ms",
     "interpolate_ids",
     "snowflake_ms",
@@ -15,10 +16,8 @@ __all__ = [
     "unique_ids",
 ]
 
-#: Milliseconds since the Unix epoch at Twitter's snowflake epoch (2010-11-04T01:42:54.657Z).
-TWITTER_EPOCH_MS = 1288834974657
-#: Every Tweet ID below this one predates snowflakes (sequential IDs).
-FIRST_SNOWFLAKE_TWEET_ID = 29_700_859_247
+#: Every Tweet ID below this one predates snowflakes (sequential IDs): the rule's value.
+FIRST_SNOWFLAKE_TWEET_ID = FIRST_SNOWFLAKE
 
 
 def day_ms(day: str) -> int:

@@ -22,14 +22,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, overload
 
 from .._exceptions import InputError
-from ..rules.ids import id_values, parse_id
+from ..rules.ids import FIRST_SNOWFLAKE, TWITTER_EPOCH_MS, id_values, parse_id
 
-__all__ = ["FIRST_SNOWFLAKE", "TWITTER_EPOCH_MS", "snowflake_time"]
+__all__ = ["snowflake_time"]
 
-#: Milliseconds from the Unix epoch to the Twitter epoch (2010-11-04 01:42:54.657 UTC).
-TWITTER_EPOCH_MS = 1288834974657
-#: The smallest ID treated as a snowflake; smaller IDs carry no time.
-FIRST_SNOWFLAKE = 29_700_859_247
 _SHIFT = 1 << 22
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

@@ -22,7 +22,7 @@ from ..rules.outcomes import Lookup, compliant_expr, status_expr
 from .columns import DEFAULT_PREFIX, ColumnNames, attach_columns, check_clashes, lookup_results
 from .ids import ParsedIds, parse_id_parts
 from .lazy.distinct import unique_lazy_ids
-from .lazy.engines import as_lazy, backend_name, is_lazy
+from .lazy.engines import as_lazy, is_lazy
 from .lazy.join import finish_lazy, join_lazy
 from .native import as_frame, column_parts, is_path, require_columns, to_polars
 
@@ -79,8 +79,6 @@ def build_lazy(
     status = status_expr(main, user)
     compliant = compliant_expr(status)
     added = names.added(with_user)
-    if backend_name(out) != "dask":  # Dask: made nullable "boolean" by finish_lazy
-        compliant = compliant.cast(nw.Boolean)
     out = out.with_columns(compliant.alias(names.compliant), status.alias(names.status))
     labels = [names.main["action"], names.main["reason"], names.status]
     if with_user:

@@ -59,8 +59,8 @@ class RowIndex:
         if keys.dtype != pl.UInt64:
             raise TypeError(f"RowIndex takes UInt64 keys, not {keys.dtype}")
         self.size = len(keys)
-        # numpy's sort of row numbers by key: about 0.5 s at 10M, and 12 bytes a row at
-        # its peak (polars' arg_sort is faster, but takes about 32 bytes a row)
+        # numpy's sort of row numbers by key: 12 bytes a row at its peak (polars' arg_sort
+        # is faster but takes about 32 bytes a row; timings in docs/performance.md)
         if keys.null_count():
             with_id = keys.is_not_null().arg_true().to_numpy()
             values = keys.drop_nulls().to_numpy()
@@ -170,9 +170,9 @@ class RowResults:
     nothing, so a download that starts over may feed its blocks twice.
 
     ``source`` is a :class:`RowIndex`, or the per-row ``UInt64`` keys to build one from
-    (``distinct`` as for :class:`RowIndex`) in a thread started by :meth:`begin`: it
-    takes about 0.5 s at 10M rows, spent while X processes the job rather than before
-    or after it; the first use waits for it.
+    (``distinct`` as for :class:`RowIndex`) in a thread started by :meth:`begin`, so that
+    the sort is done while X processes the job rather than before or after it; the first
+    use waits for it.
     """
 
     def __init__(self, source: RowIndex | pl.Series, distinct: pl.Series | None = None) -> None:

@@ -137,7 +137,7 @@ def validate_options(max_ids_per_job: Any, resumable_threshold: Any, max_age: An
     >>> validate_options(0, 0, None)
     Traceback (most recent call last):
         ...
-    compliance_nb._exceptions.InputError: max_ids_per_job=0: give a positive integer.
+    compliance_nb.InputError: max_ids_per_job=0: give a positive integer.
     """
     if isinstance(max_ids_per_job, bool) or not isinstance(max_ids_per_job, int):
         raise InputError(f"max_ids_per_job={max_ids_per_job!r}: give a positive integer.")

@@ -37,9 +37,11 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 __all__ = [
+    "FIRST_SNOWFLAKE",
     "MAX_DIGITS",
     "MAX_ID",
     "RULE",
+    "TWITTER_EPOCH_MS",
     "WHITESPACE",
     "canonical_id",
     "id_problem",
@@ -58,6 +60,11 @@ MAX_ID = 2**63 - 1
 MAX_DIGITS = 19
 #: The white space stripped from around text IDs: ASCII only.
 WHITESPACE = " \t\n\r\x0b\x0c"
+#: Milliseconds from the Unix epoch to the snowflake epoch (2010-11-04T01:42:54.657Z): a
+#: snowflake ID holds the milliseconds since then in its bits above the lowest 22.
+TWITTER_EPOCH_MS = 1288834974657
+#: The smallest snowflake ID; smaller IDs were handed out one after another and carry no time.
+FIRST_SNOWFLAKE = 29_700_859_247
 #: The rule in words, for error messages.
 RULE = (
     f"A valid ID is 1 to {MAX_DIGITS} ASCII digits from 1 to {MAX_ID} (an integer, or text; "

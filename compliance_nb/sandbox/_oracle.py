@@ -43,13 +43,18 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
 
-from ..rules.ids import WHITESPACE, id_problem, integer_id_key, text_id_key
+from ..rules.ids import (
+    FIRST_SNOWFLAKE,
+    TWITTER_EPOCH_MS,
+    WHITESPACE,
+    id_problem,
+    integer_id_key,
+    text_id_key,
+)
 
 __all__ = [
     "DEFAULT_RATES",
-    "FIRST_SNOWFLAKE_ID",
     "KINDS",
-    "TWITTER_EPOCH_MS",
     "Oracle",
     "UploadFormatError",
     "normalize_ids",
@@ -59,10 +64,6 @@ __all__ = [
 
 KINDS = ("tweets", "users")
 
-#: Milliseconds since the Unix epoch at which snowflake time 0 lies (2010-11-04T01:42:54.657Z).
-TWITTER_EPOCH_MS = 1288834974657
-#: The smallest ID treated as a snowflake (IDs below it were handed out sequentially).
-FIRST_SNOWFLAKE_ID = 29_700_859_247
 #: The first Tweet (ID 20), 2006-03-21T20:50:14Z, in ms since the Unix epoch.
 FIRST_TWEET_MS = 1142974214000
 #: Redaction dates are drawn before this time (2026-11-01T00:00:00Z) where possible.
@@ -282,10 +283,10 @@ class Oracle:
             draws = [splitmix64(h0 + np.uint64(k) * _GOLDEN) for k in range(2, 7)]
         u_lag, u_missing, u_extra, u_type, u_misc = (_uniform(h) for h in draws)
 
-        snowflake = ids >= np.uint64(FIRST_SNOWFLAKE_ID)
+        snowflake = ids >= np.uint64(FIRST_SNOWFLAKE)
         created_sf = (ids >> np.uint64(22)).astype(np.int64) + TWITTER_EPOCH_MS
         span = TWITTER_EPOCH_MS - FIRST_TWEET_MS
-        fraction = np.minimum(ids.astype(np.float64) / FIRST_SNOWFLAKE_ID, 1.0)
+        fraction = np.minimum(ids.astype(np.float64) / FIRST_SNOWFLAKE, 1.0)
         created_old = FIRST_TWEET_MS + (fraction * span).astype(np.int64)
         created_old = created_old // 1000 * 1000
         created_ms = np.where(snowflake, created_sf, created_old)

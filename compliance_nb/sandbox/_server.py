@@ -45,11 +45,12 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from ..rules.ids import TWITTER_EPOCH_MS
 from ..rules.limits import DOWNLOAD_WINDOW, RATE_LIMIT, RATE_WINDOW, UPLOAD_WINDOW
 from ._faults import FaultPlan
 from ._handler import SandboxHandler
 from ._jobs import JobRecord, JobStore
-from ._oracle import TWITTER_EPOCH_MS, Oracle, UploadFormatError, read_id_file
+from ._oracle import Oracle, UploadFormatError, read_id_file
 from ._signing import UrlSigner
 
 __all__ = ["Sandbox"]

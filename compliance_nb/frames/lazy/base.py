@@ -141,7 +141,7 @@ class LazyBackend:
     Attributes
     ----------
     name
-        The engine's name, as :func:`compliance_nb.frames.lazy.backend_name` gives it.
+        The engine's name: ``"polars"``, ``"duckdb"``, ``"dask"``, ``"pyspark"``, ...
     distinct_in_engine
         True when the engine computes the column's distinct values itself
         (``SELECT DISTINCT``); False when each batch is deduplicated as it comes out and

@@ -19,7 +19,7 @@ from .generic import GenericBackend
 from .polars import PolarsBackend
 from .spark import SparkBackend
 
-__all__ = ["BACKENDS", "as_lazy", "backend_for", "backend_name", "is_lazy"]
+__all__ = ["BACKENDS", "as_lazy", "backend_for", "is_lazy"]
 
 #: The engines with a module of their own, by narwhals implementation; any other lazy
 #: engine gets a :class:`~compliance_nb.frames.lazy.generic.GenericBackend`.
@@ -66,15 +66,3 @@ def backend_for(frame: nw.LazyFrame[Any]) -> LazyBackend:
     """
     impl = frame.implementation
     return BACKENDS.get(impl) or GenericBackend(str(impl.value))
-
-
-def backend_name(frame: nw.LazyFrame[Any]) -> str:
-    """``"polars"``, ``"duckdb"``, ``"dask"``, ``"pyspark"``, ... for a wrapped lazy frame.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> backend_name(as_lazy(pl.LazyFrame({"id": [1]})))
-    'polars'
-    """
-    return backend_for(frame).name
