@@ -440,11 +440,13 @@ CASES.append(
 )
 
 BUGS = {
-    "B1": "FIXED in `_engine._Part.create`/`resume` (reviewed diff in the fault suite's report): "
+    "B1": "FIXED in `_engine._Part.create`/`resume` (now `jobs/part.py`, `PartRunner`) "
+    "(reviewed diff in the fault suite's report): "
     "a job whose upload window closed before the upload was not replaced; "
     "UploadWindowExpiredError reached the user. Now the job is recorded as expired, a "
     "`retrying` event tells the user, and a new job is made (at most two new ones).",
-    "B3": "FIXED in `_transfer.py` (reviewed diff in the fault suite's report): a 429 "
+    "B3": "FIXED in `_transfer.py` (now `api/uploads.py`, `api/downloads.py`) "
+    "(reviewed diff in the fault suite's report): a 429 "
     "(SlowDown) or 408 from the storage service ended the run with UploadError/DownloadError; "
     "Google's retry strategy for Cloud Storage lists 408, 429 and 5xx as transient. Now they "
     "are retried like 5xx.",
