@@ -30,10 +30,14 @@ __all__ = ["RateBudget"]
 class RateBudget:
     """A sliding-window request budget per route, shared by every call of one client.
 
-    Args:
-        limit: requests allowed per window on one route (X: 150).
-        window: the window length in seconds (X: 900).
-        clock: wall-clock seconds (``time.time``); the reset headers are epoch seconds.
+    Parameters
+    ----------
+    limit
+        requests allowed per window on one route (X: 150).
+    window
+        the window length in seconds (X: 900).
+    clock
+        wall-clock seconds (``time.time``); the reset headers are epoch seconds.
 
     Thread-safe: a background run and the notebook may share one client.
     """

@@ -34,7 +34,7 @@ import polars as pl
 from .._exceptions import InputError
 from ..jobs.idset import repeated_values
 from ..rules.ids import id_values
-from ..rules.outcomes import Lookup, compliant_expr, label_expr, status_expr
+from ..rules.outcomes import Lookup, compliant_expr, reason_label, status_expr
 from .native import RowPlan, add_columns, add_gathered, gather_rows
 from .rowstate import RowResults
 
@@ -123,8 +123,18 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
     else:  # results given as a frame: the ID rule, as for the rows' IDs
         number = pl.lit(id_values(results.get_column("id")))
     reason = pl.col("reason").cast(pl.Categorical)
-    label = nw.from_native(results.select(pl.col("reason").cast(pl.String))).select(
-        label_expr(nw.col("reason"), user=user).cast(nw.Categorical).alias("__label")
+    # the rule's label for each distinct reason, then each result's by its category: no
+    # text is made per result (results can be millions)
+    seen = results.get_column("reason").drop_nulls().unique().cast(pl.String).to_list()
+    label = (
+        reason.replace_strict(
+            seen,
+            [reason_label(r, user=user) for r in seen],
+            default=None,
+            return_dtype=pl.Categorical,
+        )
+        .fill_null(pl.lit(reason_label(None, user=user), dtype=pl.Categorical))
+        .alias("__label")
     )
     out = results.select(
         number.alias("__key"),
@@ -134,7 +144,8 @@ def _keyed(results: pl.DataFrame, user: bool) -> pl.DataFrame:
         pl.col("redacted_at").cast(_UTC),
         pl.lit(True).alias("__hit"),
         pl.lit(True).alias("__present"),
-    ).with_columns(label.to_native().get_column("__label"))
+        label,
+    )
     if out.get_column("__key").null_count():  # not from the engine: a copy without them
         out = out.drop_nulls("__key")
     # collapsed by number, integer IDs give each key once; text IDs that differ only in
@@ -244,14 +255,16 @@ def _status_columns(
     frame = main if user is None else pl.concat([main, user], how="horizontal")
 
     def lookup(tag: str, present: bool) -> Lookup:
-        return Lookup(
+        return Lookup(  # reasons and labels stay categorical: no text per row
             hit=nw.col(f"{tag}hit"),
-            reason=nw.col(f"{tag}reason").cast(nw.String),
+            reason=nw.col(f"{tag}reason"),
             present=nw.col(f"{tag}present") if present else None,
-            label=nw.col(f"{tag}label").cast(nw.String),
+            label=nw.col(f"{tag}label"),
         )
 
-    status = status_expr(lookup("m_", True), lookup("u_", False) if user is not None else None)
+    status = status_expr(
+        lookup("m_", True), lookup("u_", False) if user is not None else None, categorical=True
+    )
     selected = [nw.col(f"m_{f}").alias(names.main[f]) for f in _RESULT_FIELDS]
     if user is not None:
         selected += [nw.col(f"u_{f}").alias(names.user[f]) for f in _RESULT_FIELDS]

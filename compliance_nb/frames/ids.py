@@ -51,12 +51,17 @@ _FLOAT_HINT = (
 class ParsedIds:
     """The result of :func:`parse_ids`.
 
-    Attributes:
-        ids: polars ``UInt64`` Series, one value per input row; null where the input was
-            null or (with ``errors="coerce"``) invalid.
-        n_null: rows whose input was null.
-        n_invalid: rows whose input was present but unusable (0 with ``errors="raise"``).
-        invalid_examples: up to five of the unusable values, as ``repr`` strings.
+    Attributes
+    ----------
+    ids
+        polars ``UInt64`` Series, one value per input row; null where the input was
+        null or (with ``errors="coerce"``) invalid.
+    n_null
+        rows whose input was null.
+    n_invalid
+        rows whose input was present but unusable (0 with ``errors="raise"``).
+    invalid_examples
+        up to five of the unusable values, as ``repr`` strings.
     """
 
     ids: pl.Series
@@ -98,18 +103,26 @@ def parse_ids(
 ) -> ParsedIds:
     """Validate a column of IDs and return them as exact ``UInt64`` values.
 
-    Args:
-        values: the column as a polars Series (any dtype) or, for pandas ``object``
-            columns Arrow could not read, a Python list.
-        column: the column's name, for messages.
-        errors: ``"raise"`` (default): any unusable value raises :class:`InputError`
-            with the count and up to five examples. ``"coerce"``: unusable values become
-            null and a warning says how many.
-        kind_label: what the values are, for messages (``"Tweet ID"``, ``"user ID"``).
+    Parameters
+    ----------
+    values
+        the column as a polars Series (any dtype) or, for pandas ``object``
+        columns Arrow could not read, a Python list.
+    column
+        the column's name, for messages.
+    errors
+        ``"raise"`` (default): any unusable value raises :class:`InputError`
+        with the count and up to five examples. ``"coerce"``: unusable values become
+        null and a warning says how many.
+    kind_label
+        what the values are, for messages (``"Tweet ID"``, ``"user ID"``).
 
-    Raises:
-        IDColumnTypeError: a float or other non-integer, non-text column.
-        InputError: unusable values with ``errors="raise"``.
+    Raises
+    ------
+    IDColumnTypeError
+        a float or other non-integer, non-text column.
+    InputError
+        unusable values with ``errors="raise"``.
 
     >>> parse_ids(pl.Series([1, 2, None]), column="id").ids.dtype
     UInt64

@@ -55,8 +55,10 @@ __all__ = [
 def as_frame(df: Any) -> nw.DataFrame[Any]:
     """Wrap a native eager DataFrame (pandas, polars, pyarrow, ...) for narwhals.
 
-    Raises:
-        InputError: ``df`` is not a DataFrame, or is lazy (collect it first).
+    Raises
+    ------
+    InputError
+        ``df`` is not a DataFrame, or is lazy (collect it first).
     """
     if isinstance(df, nw.DataFrame):
         return df

@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-import narwhals.stable.v2 as nw
 import polars as pl
 
-from ..rules.outcomes import AVAILABLE, label_expr
+from ..rules.outcomes import AVAILABLE, reason_label
 
 __all__ = ["add_counts", "summarise"]
 
@@ -29,7 +28,7 @@ def summarise(results: pl.DataFrame, n_checked: int) -> dict[str, int]:
     -------
     dict[str, int]
         ``checked``, ``available`` (no result line) and one entry per status label of the
-        kind's results alone (:func:`~compliance_nb.rules.outcomes.label_expr`, the labels
+        kind's results alone (:func:`~compliance_nb.rules.outcomes.reason_label`, the labels
         the report uses), most frequent first.
 
     Examples
@@ -40,12 +39,16 @@ def summarise(results: pl.DataFrame, n_checked: int) -> dict[str, int]:
     """
     counts = {"checked": n_checked, AVAILABLE: n_checked - results.height}
     if results.height:
-        labels = nw.from_native(results.select(pl.col("reason").cast(pl.String))).select(
-            label_expr(nw.col("reason"), user=False)
+        # counted per reason (categories, not text per result), then each reason's label
+        per_reason = results.get_column("reason").value_counts(sort=True)
+        for reason, n in per_reason.iter_rows():
+            label = reason_label(None if reason is None else str(reason), user=False)
+            counts[label] = counts.get(label, 0) + int(n)
+        rest = sorted(
+            ((k, v) for k, v in counts.items() if k not in ("checked", AVAILABLE)),
+            key=lambda kv: -kv[1],
         )
-        reasons = labels.to_native().to_series().value_counts(sort=True)
-        for reason, n in reasons.iter_rows():
-            counts[str(reason)] = counts.get(str(reason), 0) + int(n)
+        counts = {"checked": counts["checked"], AVAILABLE: counts[AVAILABLE], **dict(rest)}
     return counts
 
 

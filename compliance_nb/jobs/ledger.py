@@ -283,8 +283,10 @@ class LedgerRecord:
 class Ledger:
     """The job ledger (thread-safe: one short connection per operation).
 
-    Args:
-        path: the SQLite file; default ``default_cache_dir() / "ledger.sqlite3"``.
+    Parameters
+    ----------
+    path
+        the SQLite file; default ``default_cache_dir() / "ledger.sqlite3"``.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:

@@ -109,11 +109,16 @@ class PassMeter:
     one. The caller calls :meth:`finish` once the pass is really done (the IDs
     gathered, the copy in place): only that event says 100%.
 
-    Args:
-        callback: receives the events (None: the meter stays silent).
-        stage: ``"reading"`` (pass 1) or ``"writing"`` (pass 2).
-        path: the source file; its size on disk is ``bytes_total``.
-        clock: seconds (``time.monotonic``); tests pass a fake.
+    Parameters
+    ----------
+    callback
+        receives the events (None: the meter stays silent).
+    stage
+        ``"reading"`` (pass 1) or ``"writing"`` (pass 2).
+    path
+        the source file; its size on disk is ``bytes_total``.
+    clock
+        seconds (``time.monotonic``); tests pass a fake.
     """
 
     def __init__(

@@ -17,27 +17,40 @@ _PLACES = ("data", "includes", "inlined")
 class JsonlSummary:
     """What :func:`apply_compliance_jsonl` did. ``str(summary)`` is a readable report.
 
-    Attributes:
-        source, destination: the paths.
-        lines_read: non-blank lines read; ``layouts``: how many of them were pages and
-            how many one Tweet per line.
-        lines_written, lines_dropped: lines in the copy; lines left out because nothing
-            was left in them (plus blank lines, counted in ``blank_lines``).
-        lines_skipped: malformed lines left out (``errors="skip"``); ``skipped`` holds
-            the first few as ``{line_number: message}``.
-        tweets_read, users_read: distinct IDs found (and checked).
-        tweets_flagged, users_flagged: distinct IDs with a result.
-        tweets_removed, users_removed: objects removed, ``{place: {reason: count}}``,
-            place one of ``data``, ``includes``, ``inlined``; a Tweet removed because
-            of its author has reason ``user_<reason>`` (as in ``compliance_status``), a
-            retweet of a removed Tweet ``retweeted_<reason>``.
-        geo_scrubbed: Tweets whose ``geo`` was removed, ``{place: count}``.
-        references_stripped: inlined copies of removed objects cut back to their ID.
-        includes_dropped: ``includes`` entries (``places``, ``media``, ``polls``) that
-            no remaining Tweet referred to.
-        tweets_without_author: kept Tweet objects that name no author (no
-            ``author_id``, no inlined ``author``): their author could not be checked.
-        jobs: job IDs used per kind; ``from_cache``: kinds answered from stored results.
+    Attributes
+    ----------
+    source, destination
+        the paths.
+    lines_read
+        non-blank lines read; ``layouts``: how many of them were pages and
+        how many one Tweet per line.
+    lines_written, lines_dropped
+        lines in the copy; lines left out because nothing
+        was left in them (plus blank lines, counted in ``blank_lines``).
+    lines_skipped
+        malformed lines left out (``errors="skip"``); ``skipped`` holds
+        the first few as ``{line_number: message}``.
+    tweets_read, users_read
+        distinct IDs found (and checked).
+    tweets_flagged, users_flagged
+        distinct IDs with a result.
+    tweets_removed, users_removed
+        objects removed, ``{place: {reason: count}}``,
+        place one of ``data``, ``includes``, ``inlined``; a Tweet removed because
+        of its author has reason ``user_<reason>`` (as in ``compliance_status``), a
+        retweet of a removed Tweet ``retweeted_<reason>``.
+    geo_scrubbed
+        Tweets whose ``geo`` was removed, ``{place: count}``.
+    references_stripped
+        inlined copies of removed objects cut back to their ID.
+    includes_dropped
+        ``includes`` entries (``places``, ``media``, ``polls``) that
+        no remaining Tweet referred to.
+    tweets_without_author
+        kept Tweet objects that name no author (no
+        ``author_id``, no inlined ``author``): their author could not be checked.
+    jobs
+        job IDs used per kind; ``from_cache``: kinds answered from stored results.
     """
 
     source: str

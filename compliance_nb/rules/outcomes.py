@@ -156,8 +156,12 @@ def label_expr(reason: Any, *, user: bool) -> Any:
     return nw.when(geo).then(nw.lit(GEO_SCRUBBED)).otherwise(label)
 
 
-def status_expr(main: Lookup, user: Lookup | None = None) -> Any:
+def status_expr(main: Lookup, user: Lookup | None = None, *, categorical: bool = False) -> Any:
     """Each row's status (text), by the rule of the module docstring.
+
+    ``categorical=True`` makes the labels it writes itself (``available``,
+    ``geo_scrubbed``) categorical, for engines with a categorical type: with labels
+    given as categorical too (:attr:`Lookup.label`), no text is made per row.
 
     >>> import polars as pl
     >>> df = nw.from_native(pl.DataFrame({
@@ -169,6 +173,11 @@ def status_expr(main: Lookup, user: Lookup | None = None) -> Any:
     >>> df.select(status_expr(main, user).alias("s")).to_native()["s"].to_list()
     ['deleted', 'user_protected', 'user_suspended', 'available', 'geo_scrubbed']
     """
+    dtype = nw.Categorical if categorical else nw.String
+
+    def lit(value: str | None) -> Any:
+        return nw.lit(value, dtype)
+
     m_hit = main.hit.fill_null(False)
     m_removal = m_hit & ~main.reason.is_in(GEO_REASONS).fill_null(False)
     m_label = label_expr(main.reason, user=False) if main.label is None else main.label
@@ -183,10 +192,10 @@ def status_expr(main: Lookup, user: Lookup | None = None) -> Any:
     present = nw.lit(True) if main.present is None else main.present.fill_null(False)
     return (
         status.when(any_hit)
-        .then(nw.lit(GEO_SCRUBBED))
+        .then(lit(GEO_SCRUBBED))
         .when(present)
-        .then(nw.lit(AVAILABLE))
-        .otherwise(nw.lit(None, nw.String))
+        .then(lit(AVAILABLE))
+        .otherwise(lit(None))
     )
 
 

@@ -49,9 +49,12 @@ _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 class DistinctIds:
     """Collects ``uint64`` IDs batch by batch; :meth:`result` gives them sorted, distinct.
 
-    Args:
-        threshold: IDs held in memory before spilling (default :data:`SPILL_THRESHOLD`).
-        buckets: temporary files once spilled (default :data:`N_BUCKETS`).
+    Parameters
+    ----------
+    threshold
+        IDs held in memory before spilling (default :data:`SPILL_THRESHOLD`).
+    buckets
+        temporary files once spilled (default :data:`N_BUCKETS`).
 
     Use it once: :meth:`result` ends it (as does :meth:`close`, e.g. on an error).
     """
