@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import narwhals.stable.v2 as nw
 import numpy as np
 import polars as pl
 
@@ -48,8 +47,7 @@ from ..rules.ids import (
     TWITTER_EPOCH_MS,
     WHITESPACE,
     id_problem,
-    integer_id_key,
-    text_id_key,
+    id_values,
 )
 
 __all__ = [
@@ -144,14 +142,11 @@ def normalize_ids(ids: Any) -> np.ndarray:
 
 
 def _keys(series: pl.Series) -> pl.Series:
-    """Each value's ID by the one ID rule (:mod:`compliance_nb.rules.ids`), null if none."""
-    column = nw.col("v")
-    if series.dtype.is_integer():
-        key = integer_id_key(column, unsigned=series.dtype.is_unsigned_integer())
-    else:
-        key = text_id_key(column.cast(nw.String))
-    frame = nw.from_native(pl.DataFrame({"v": series}))
-    return frame.select(key.alias("v")).to_native()["v"].cast(pl.UInt64)
+    """Each value's ID by the one ID rule (:mod:`compliance_nb.rules.ids`), null if none
+    (the rule's polars form: a column of plain IDs is read without text operations)."""
+    if series.dtype == pl.Null:
+        return series.cast(pl.UInt64)
+    return id_values(series)
 
 
 def read_id_file(path: str | Path) -> tuple[np.ndarray, int]:
@@ -174,16 +169,18 @@ def read_id_file(path: str | Path) -> tuple[np.ndarray, int]:
         separator="\x1f",
         truncate_ragged_lines=True,
     )["raw"]
-    text = raw.filter(raw.is_not_null() & (raw.str.strip_chars(WHITESPACE).str.len_bytes() > 0))
-    parsed = _keys(text)
-    bad = parsed.is_null()
-    n_bad = int(bad.sum())
-    if n_bad:
-        example = text.filter(bad).head(1).to_list()[0]
-        raise UploadFormatError(
-            f"The uploaded file has {n_bad} line(s) that are not IDs (first: "
-            f"{example[:40]!r}, {id_problem(example)}). Upload one decimal ID per line."
-        )
+    parsed = _keys(raw)
+    if parsed.null_count():  # blank lines are passed over; any other line fails the job
+        blank = raw.is_null() | (raw.str.strip_chars(WHITESPACE).str.len_bytes() == 0)
+        bad = parsed.is_null() & ~blank
+        n_bad = int(bad.sum())
+        if n_bad:
+            example = raw.filter(bad).head(1).to_list()[0]
+            raise UploadFormatError(
+                f"The uploaded file has {n_bad} line(s) that are not IDs (first: "
+                f"{example[:40]!r}, {id_problem(example)}). Upload one decimal ID per line."
+            )
+        parsed = parsed.drop_nulls()
     unique = parsed.unique(maintain_order=True)
     return unique.to_numpy(), len(parsed)
 
