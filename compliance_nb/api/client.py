@@ -39,7 +39,15 @@ from .downloads import ByteSink
 from .files import download_results, upload_ids
 from .idsource import UploadBody, prepare_ids
 from .job import Job, check_job_id, check_kind
-from .session import ApiSession, api_url_from_env, token_from_env
+from .session import (
+    DEFAULT_BACKOFF,
+    DEFAULT_MAX_RATE_LIMIT_WAIT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ApiSession,
+    api_url_from_env,
+    token_from_env,
+)
 from .storage import TransferContext, storage_session
 from .waiting import poll_until_complete
 
@@ -105,12 +113,12 @@ class ComplianceClient:
         base_url: str | None = None,
         session: requests.Session | None = None,
         *,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 1.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
         rate_limit: int = RATE_LIMIT,
         rate_window: float = RATE_WINDOW,
-        max_rate_limit_wait: float = 900.0,
+        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         sleep: Callable[[float], None] | None = None,
         user_agent: str | None = None,
         clock: Callable[[], float] | None = None,

@@ -51,6 +51,14 @@ __all__ = [
     "token_from_env",
 ]
 
+#: The client's settings unless the caller gives others: seconds per HTTP request,
+#: retries after a connection error, a timeout or a 5xx, the first retry delay (it doubles),
+#: and the longest wait for a rate limit's reset before a 429 is raised.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_BACKOFF = 1.0
+DEFAULT_MAX_RATE_LIMIT_WAIT = 900.0
+
 log = logging.getLogger("compliance_nb")
 
 DEFAULT_API_URL = "https://api.x.com"
@@ -197,12 +205,12 @@ class ApiSession:
         base_url: str,
         session: requests.Session | None = None,
         *,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 1.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
         rate_limit: int = RATE_LIMIT,
         rate_window: float = RATE_WINDOW,
-        max_rate_limit_wait: float = 900.0,
+        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         user_agent: str = "compliance_nb",

@@ -30,6 +30,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
+from .._dataframes import to_polars
 from .._exceptions import InputError
 from ..jobs.runinfo import RunInfo, recall
 from ..rules.outcomes import AVAILABLE, label_expr
@@ -40,21 +41,6 @@ _KIND_NOUN = {"tweets": "Tweet IDs", "users": "user IDs"}
 
 
 # -- from the checked frame to one row per item ------------------------------------------
-
-
-def _to_polars(df: Any) -> pl.DataFrame:
-    """Any frame narwhals reads -> polars (a lazy one collected), through Arrow."""
-    if isinstance(df, pl.DataFrame):
-        return df
-    wrapped = nw.from_native(df)
-    if isinstance(wrapped, nw.LazyFrame):
-        wrapped = wrapped.collect()
-    native = wrapped.to_native()
-    if isinstance(native, pl.DataFrame):
-        return native
-    out = pl.from_arrow(wrapped.to_arrow())
-    assert isinstance(out, pl.DataFrame)
-    return out
 
 
 def _prefix(info: RunInfo | None) -> str:
@@ -93,7 +79,7 @@ def outcomes(
         The frame has none of the columns ``check_compliance`` adds.
     """
     info = recall(df)
-    frame = _to_polars(df)
+    frame = to_polars(df)
     prefix = _prefix(info)
     columns = frame.columns
     kinds = _kinds(columns, info, prefix)

@@ -23,12 +23,13 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
+from .._dataframes import as_frame
 from .._exceptions import InputError
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
 from .columns import DEFAULT_PREFIX, ColumnNames
 from .joins import join_results
 from .lazy.engines import as_lazy, is_lazy
-from .native import as_frame, column_values, drop_columns, filter_rows, null_where
+from .native import column_values, drop_columns, filter_rows, null_where
 
 __all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
 

@@ -323,8 +323,9 @@ class ComplianceRun:
 
 def _validate(df: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Fail in the caller's cell (not later in the thread) on a wrong frame, column or kind."""
+    from .._dataframes import as_frame
     from ..api.job import check_kind
-    from .native import as_frame, require_columns
+    from .native import require_columns
 
     frame = as_frame(df)
     id_column = args[0] if args else kwargs.get("id_column", "id")

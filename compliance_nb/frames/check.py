@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from .._dataframes import as_frame
 from .._events import CancelToken, ProgressEvent, emit
 from .._exceptions import InputError
 from ..api.job import check_kind
@@ -32,7 +33,7 @@ from .columns import DEFAULT_PREFIX, ColumnNames, attach_columns, check_clashes,
 from .joins import build_lazy, parse_column
 from .lazy.distinct import unique_lazy_ids
 from .lazy.engines import as_lazy, is_lazy
-from .native import as_frame, require_columns
+from .native import require_columns
 from .rowstate import RowResults
 
 if TYPE_CHECKING:

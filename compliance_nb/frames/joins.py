@@ -14,6 +14,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
+from .._dataframes import as_frame, to_polars
 from .._exceptions import InputError
 from .._timestamps import TIMESTAMP_FORMAT
 from ..api.job import check_kind
@@ -24,7 +25,7 @@ from .ids import ParsedIds, parse_id_parts
 from .lazy.distinct import unique_lazy_ids
 from .lazy.engines import as_lazy, is_lazy
 from .lazy.join import finish_lazy, join_lazy
-from .native import as_frame, column_parts, is_path, require_columns, to_polars
+from .native import column_parts, is_path, require_columns
 
 __all__ = ["build_lazy", "join_results", "parse_column", "results_frame"]
 

@@ -1,4 +1,5 @@
-"""All dataframe-library code, written once against ``narwhals.stable.v2``.
+"""All dataframe-library code, written once against ``narwhals.stable.v2`` (wrapping the
+caller's frame is :mod:`compliance_nb._dataframes`, which the display layer shares).
 
 The rest of the package works on polars Series and frames. This module moves data between
 the user's frame (pandas, polars, pyarrow, ... anything eager narwhals supports) and
@@ -13,6 +14,7 @@ Lazy frames (polars LazyFrame, DuckDB, Dask, PySpark) take another path, in
 :mod:`compliance_nb.frames.lazy`: nothing is pulled into memory but the distinct IDs.
 
 >>> import polars as pl
+>>> from compliance_nb._dataframes import as_frame
 >>> frame = as_frame(pl.DataFrame({"id": ["2", "1"]}))
 >>> column_values(frame, "id").to_list()
 ['2', '1']
@@ -39,7 +41,6 @@ __all__ = [
     "RowPlan",
     "add_columns",
     "add_gathered",
-    "as_frame",
     "column_parts",
     "column_values",
     "drop_columns",
@@ -47,36 +48,8 @@ __all__ = [
     "gather_rows",
     "null_where",
     "require_columns",
-    "to_polars",
     "unused_name",
 ]
-
-
-def as_frame(df: Any) -> nw.DataFrame[Any]:
-    """Wrap a native eager DataFrame (pandas, polars, pyarrow, ...) for narwhals.
-
-    Raises
-    ------
-    InputError
-        ``df`` is not a DataFrame, or is lazy (collect it first).
-    """
-    if isinstance(df, nw.DataFrame):
-        return df
-    try:
-        frame = nw.from_native(df, eager_only=True)
-    except TypeError as exc:
-        lazy_hint = ""
-        if hasattr(df, "collect") or hasattr(df, "compute") or hasattr(df, "fetchall"):
-            lazy_hint = (
-                " It looks like a lazy frame, which this call needs in memory: collect it "
-                "first (polars: lf.collect(); dask: ddf.compute()). check_compliance, "
-                "join_results and apply_compliance take lazy frames as they are."
-            )
-        raise InputError(
-            f"Expected a pandas or polars DataFrame, got {type(df).__module__}."
-            f"{type(df).__qualname__}.{lazy_hint}"
-        ) from exc
-    return frame
 
 
 def require_columns(frame: nw.DataFrame[Any], *names: str) -> None:
@@ -127,6 +100,7 @@ def column_parts(
     about 280 to 110 MB.
 
     >>> import pandas as pd
+    >>> from compliance_nb._dataframes import as_frame
     >>> frame = as_frame(pd.DataFrame({"id": ["1", "2", "3"]}))
     >>> [part.to_list() for part in column_parts(frame, "id", rows=2)]
     [['1', '2'], ['3']]
@@ -147,21 +121,6 @@ def column_parts(
         part = pl.from_arrow(arrow.slice(start, step))
         assert isinstance(part, pl.Series)
         yield part.alias(name)
-
-
-def to_polars(df: Any) -> pl.DataFrame:
-    """Any DataFrame narwhals supports -> polars (through Arrow, no float detours). A lazy
-    frame (a results frame: small) is collected."""
-    wrapped = nw.from_native(df, pass_through=True)
-    if isinstance(wrapped, nw.LazyFrame):
-        df = wrapped.collect()
-    frame = as_frame(df)
-    native = frame.to_native()
-    if isinstance(native, pl.DataFrame):
-        return native
-    out = pl.from_arrow(frame.to_arrow())
-    assert isinstance(out, pl.DataFrame)
-    return out
 
 
 def unused_name(frame: nw.DataFrame[Any], base: str) -> str:
@@ -272,6 +231,7 @@ def add_gathered(
 
     >>> import pandas as pd
     >>> small = pl.DataFrame({"s": pl.Series(["a", "b", None], dtype=pl.Categorical)})
+    >>> from compliance_nb._dataframes import as_frame
     >>> out = add_gathered(as_frame(pd.DataFrame({"x": [1, 2, 3]})), small, pl.Series([1, 2, 1]))
     >>> out.to_native()["s"].tolist(), str(out.to_native()["s"].dtype)
     (['b', nan, 'b'], 'category')
@@ -392,6 +352,7 @@ def null_where(
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"place": ["a", {"x": 1}], "lat": [1.5, 2.5]})
+    >>> from compliance_nb._dataframes import as_frame
     >>> out = null_where(as_frame(df), ["place", "lat"], pl.Series([True, False])).to_native()
     >>> out["place"].tolist(), out["lat"].tolist()
     ([None, {'x': 1}], [nan, 2.5])

@@ -23,8 +23,6 @@ data; ``compliant`` is True for ``available``, False for the others, null for no
 True
 >>> reason_label("scrub_geo", user=False), reason_label("protected", user=True)
 ('geo_scrubbed', 'user_protected')
->>> row_status(True, "deleted", None), row_status(False, None, "suspended")
-('deleted', 'user_suspended')
 """
 
 from __future__ import annotations
@@ -46,11 +44,9 @@ __all__ = [
     "Lookup",
     "compliant_expr",
     "is_geo",
-    "is_removal",
     "label_expr",
     "reason_label",
     "removed_expr",
-    "row_status",
     "scrubbed_expr",
     "severity",
     "status_expr",
@@ -92,37 +88,6 @@ def reason_label(reason: str | None, *, user: bool) -> str:
     if is_geo(reason):
         return GEO_SCRUBBED
     return (USER_PREFIX if user else "") + (reason or UNKNOWN)
-
-
-def row_status(
-    present: bool, reason: str | None, user_reason: str | None, *, hit: bool | None = None,
-    user_hit: bool | None = None,
-) -> str | None:  # fmt: skip
-    """The status of one row (the rule in the module docstring, for one row).
-
-    ``reason``/``user_reason``: the reason of the Tweet's (or, with one kind, the ID's)
-    and of the author's result; ``hit``/``user_hit``: whether there is a result at all
-    (default: the reason is not None; give it for a result line without a reason).
-
-    >>> row_status(True, "scrub_geo", "protected")
-    'user_protected'
-    >>> row_status(True, None, None), row_status(False, None, None)
-    ('available', None)
-    """
-    hit = reason is not None if hit is None else hit
-    user_hit = user_reason is not None if user_hit is None else user_hit
-    if hit and not is_geo(reason):
-        return reason_label(reason, user=False)
-    if user_hit and not is_geo(user_reason):
-        return reason_label(user_reason, user=True)
-    if hit or user_hit:
-        return GEO_SCRUBBED
-    return AVAILABLE if present else None
-
-
-def is_removal(status: str | None) -> bool:
-    """True when a row with this status must be removed."""
-    return status is not None and status not in (AVAILABLE, GEO_SCRUBBED)
 
 
 # -- the same rule as narwhals expressions (every engine narwhals speaks) -------------------

@@ -182,3 +182,12 @@ def test_a_sandbox_client_marks_the_run_simulated(sandbox):
     report = compliance_report(out)
     assert report.to_dict()["sandbox"] is True
     assert "SIMULATED" in report.text
+
+
+@pytest.mark.parametrize("not_a_frame", ["checked.csv", [1, 2, 3], None])
+def test_something_that_is_not_a_frame_is_refused_with_a_clear_error(not_a_frame):
+    from compliance_nb import plot_reasons
+
+    for call in (compliance_report, plot_reasons):
+        with pytest.raises(InputError, match="Expected a pandas or polars DataFrame"):
+            call(not_a_frame)

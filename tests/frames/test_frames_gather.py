@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 import compliance_nb.frames.native as frames
-from compliance_nb.frames.native import RowPlan, add_gathered, as_frame, gather_rows
+from compliance_nb._dataframes import as_frame
+from compliance_nb.frames.native import RowPlan, add_gathered, gather_rows
 
 UTC = pl.Datetime("us", "UTC")
 

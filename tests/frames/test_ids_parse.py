@@ -11,9 +11,10 @@ import polars as pl
 import pytest
 from _check_helpers import CONSTRUCTORS, constructor  # noqa: F401 - fixture
 
+from compliance_nb._dataframes import as_frame
 from compliance_nb._exceptions import IDColumnTypeError, InputError
 from compliance_nb.frames.ids import parse_id_parts, parse_ids
-from compliance_nb.frames.native import as_frame, column_parts, column_values
+from compliance_nb.frames.native import column_parts, column_values
 from compliance_nb.jobs.idset import fingerprint, unique_ids, write_id_file
 
 BIG = [1_800_000_000_000_000_001, 2**63 - 1, 2**53 + 1, 20]
