@@ -18,7 +18,8 @@ from .._dataframes import as_frame, to_polars
 from .._exceptions import InputError
 from .._timestamps import TIMESTAMP_FORMAT
 from ..api.job import check_kind
-from ..jobs.results import RESULTS_SCHEMA, collapse_results, read_results
+from ..jobs.collapse import collapse_results
+from ..jobs.results import RESULTS_SCHEMA, read_results
 from ..rules.outcomes import Lookup, compliant_expr, status_expr
 from .columns import DEFAULT_PREFIX, ColumnNames, attach_columns, check_clashes, lookup_results
 from .ids import ParsedIds, parse_id_parts

@@ -6,7 +6,7 @@ and, for each, where its rows are. :class:`RowResults` keeps, for each ID with a
 the line chosen so far in a compact store (a code for its action and reason, a few
 distinct pairs kept once each, and its two timestamps: 18 bytes a result). Each block of
 result lines read is folded in at once by the rule of
-:func:`compliance_nb.jobs.results.collapse_results`, and then let go; at the end each row
+:func:`compliance_nb.jobs.collapse.collapse_results`, and then let go; at the end each row
 points at its ID's entry (:meth:`RowResults.rows`).
 
 >>> import polars as pl
@@ -164,7 +164,7 @@ class RowResults:
     (18 bytes a result: a code for its action and reason, and its two timestamps) that
     the rows point into at the end.
 
-    The rule is :func:`~compliance_nb.jobs.results.collapse_results`': the most severe reason
+    The rule is :func:`~compliance_nb.jobs.collapse.collapse_results`': the most severe reason
     wins, then the earliest ``redacted_at`` (missing counts as latest), then the line read
     first; ``created_at`` is the earliest one seen. Feeding the same lines again changes
     nothing, so a download that starts over may feed its blocks twice.

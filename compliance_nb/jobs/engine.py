@@ -29,12 +29,13 @@ from .._events import CancelToken, ProgressCallback, ProgressEvent, emit
 from .._exceptions import InputError, JobCancelledError
 from ..api.job import Job, check_kind
 from ..rules.limits import DOWNLOAD_WINDOW, JOB_NAME_MAX, MAX_IDS_PER_JOB, RESUMABLE_THRESHOLD
+from .collapse import collapse_results
 from .consumer import ResultsConsumer
 from .counts import add_counts, summarise
 from .idset import unique_ids
 from .ledger import Ledger
 from .part import PartRunner
-from .results import RESULTS_SCHEMA, collapse_results
+from .results import RESULTS_SCHEMA
 
 if TYPE_CHECKING:
     from ..api.client import ComplianceClient

@@ -21,7 +21,8 @@ from compliance_nb import (
     UploadWindowExpiredError,
 )
 from compliance_nb._events import CancelToken
-from compliance_nb.jobs.results import collapse_results, read_results
+from compliance_nb.jobs.collapse import collapse_results
+from compliance_nb.jobs.results import read_results
 from compliance_nb.sandbox import Sandbox
 
 

@@ -17,10 +17,11 @@ from _results_helpers import ORDER, collapse_by_hand
 import compliance_nb.frames.rowstate as rowstate
 from compliance_nb.frames.columns import lookup_results, lookup_state
 from compliance_nb.frames.rowstate import RowIndex, RowResults
+from compliance_nb.jobs.collapse import collapse_results
 from compliance_nb.jobs.counts import summarise
 from compliance_nb.jobs.engine import run_compliance_ids
 from compliance_nb.jobs.ledger import Ledger
-from compliance_nb.jobs.results import COMPACT_SCHEMA, collapse_results
+from compliance_nb.jobs.results import COMPACT_SCHEMA
 
 REASONS = [*ORDER, "geo_scrubbed", "weird"]
 

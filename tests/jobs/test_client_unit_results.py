@@ -11,7 +11,8 @@ from _results_helpers import ORDER as _ORDER
 from _results_helpers import collapse_by_hand as _collapse_by_hand
 
 from compliance_nb import ResultsFormatError
-from compliance_nb.jobs.results import RESULTS_SCHEMA, collapse_results, read_results
+from compliance_nb.jobs.collapse import collapse_results
+from compliance_nb.jobs.results import RESULTS_SCHEMA, read_results
 
 UTC = timezone.utc
 

@@ -14,10 +14,10 @@ import pytest
 import compliance_nb.jobs.results as results_module
 from compliance_nb._events import ProgressEvent
 from compliance_nb._exceptions import InputError
+from compliance_nb.jobs.collapse import collapse_results
 from compliance_nb.jobs.counts import summarise
 from compliance_nb.jobs.engine import run_compliance_ids, run_kinds
 from compliance_nb.jobs.ledger import Ledger
-from compliance_nb.jobs.results import collapse_results
 
 COLUMNS = ["id", "action", "reason", "created_at", "redacted_at"]
 # 1,000 distinct Tweet IDs, given out of order and with repeats

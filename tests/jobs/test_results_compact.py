@@ -11,7 +11,8 @@ import pytest
 
 import compliance_nb.jobs.results as results_module
 from compliance_nb._exceptions import ResultsFormatError
-from compliance_nb.jobs.results import collapse_results, read_results, read_results_compact
+from compliance_nb.jobs.collapse import collapse_results
+from compliance_nb.jobs.results import read_results, read_results_compact
 
 REASONS = ["deleted", "suspended", "protected", "deactivated", "scrub_geo", "some_new_reason"]
 
