@@ -5,14 +5,22 @@ Part of the one hierarchy described in :mod:`compliance_nb._exceptions`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .base import ComplianceError
 
-if TYPE_CHECKING:
-    from ..api.job import Job
-
 __all__ = ["JobCancelledError", "JobError", "JobExpiredError", "JobFailedError", "JobTimeoutError"]
+
+
+class JobState(Protocol):
+    """What these errors keep of a job: they sit below the API layer, so they name the
+    shape of :class:`compliance_nb.Job` instead of importing it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
 
 
 class JobError(ComplianceError):
@@ -44,7 +52,7 @@ class JobError(ComplianceError):
     True
     """
 
-    def __init__(self, message: str, *, job: Job | None = None) -> None:
+    def __init__(self, message: str, *, job: JobState | None = None) -> None:
         super().__init__(message)
         self.job = job
 
@@ -81,7 +89,7 @@ class JobFailedError(JobError):
     ('failed', 'Malformed upload file')
     """
 
-    def __init__(self, message: str, *, job: Job | None = None, error: str | None = None):
+    def __init__(self, message: str, *, job: JobState | None = None, error: str | None = None):
         super().__init__(message, job=job)
         self.error = error
 
