@@ -13,9 +13,6 @@ Variants:
              ``requests`` PUT of the file object, the job API polled every 0.1 s (0.25 s
              after 2 s), the results streamed to disk with ``iter_content``, ``pl.read_ndjson``,
              one row per ID (``unique``), a polars left join (pandas in -> pandas out).
-``written_first``  ``product`` with the upload started only once the ID file is
-             written (the product sends the file while it is written); it measures what
-             that overlap is worth (docs/performance.md).
 ``naive``    the getting-started recipe: pandas ``to_csv`` of the ID column, ``requests.put(
              data=open(...))``, ``requests.get(...).text``, ``json.loads`` per line into a
              pandas DataFrame, ``pandas.merge``. Same polling as ``floor``.
@@ -295,30 +292,7 @@ def _instrument(rec: Recorder) -> None:
                     setattr(other, name, timed)
 
 
-def run_written_first(
-    frame: Any, backend: str, api: str, token: str, work: Path, rec: Recorder
-) -> Any:
-    """``product``, but each part's upload waits until its ID file is written."""
-    from compliance_nb.jobs.part import PartRunner
-
-    streaming_upload = PartRunner.upload
-
-    def upload(self: Any, job: Any) -> Any:
-        self.write_id_file_later()
-        self._writing.result()  # the whole file first, then the upload
-        return streaming_upload(self, job)
-
-    PartRunner.upload = upload  # type: ignore[method-assign]
-    return run_product(frame, backend, api, token, work, rec)
-
-
-VARIANTS = {
-    "product": run_product,
-    "written_first": run_written_first,
-    "floor": run_floor,
-    "naive": run_naive,
-}
-_PRODUCT_VARIANTS = ("product", "written_first")
+VARIANTS = {"product": run_product, "floor": run_floor, "naive": run_naive}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
 
     product_path = None
-    if args.variant in _PRODUCT_VARIANTS:
+    if args.variant == "product":
         global ComplianceClient, check_compliance
         os.environ["COMPLIANCE_NB_CACHE_DIR"] = str(work / "cache")
         import compliance_nb
@@ -351,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     libraries_rss = _rss()
     frame = load_frame(args.ids, args.backend)
     record: dict[str, Any] = {
-        "product_path": product_path if args.variant in _PRODUCT_VARIANTS else None,
+        "product_path": product_path if args.variant == "product" else None,
         "variant": args.variant,
         "backend": args.backend,
         "rows": len(frame),
@@ -362,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     record["loaded_rss"] = _rss()
     _give_back_free_memory()
     rec = Recorder()
-    if args.variant in _PRODUCT_VARIANTS:
+    if args.variant == "product":
         _instrument(rec)
     profiler = None
     if args.profile:

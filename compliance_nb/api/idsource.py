@@ -30,7 +30,7 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -74,10 +74,6 @@ class UploadBody:
         Where the IDs start in ``fileobj``.
     temporary : bool
         ``path`` was made here and is removed by :meth:`close`.
-    wait_for : callable, optional
-        With ``path``: the file is still being written (by another thread) to its final
-        ``size``; ``wait_for(n)`` returns once its first ``n`` bytes are there, and every
-        read waits for it.
 
     Examples
     --------
@@ -94,16 +90,13 @@ class UploadBody:
     fileobj: IO[bytes] | None = None
     start: int = 0
     temporary: bool = False
-    wait_for: Callable[[int], None] | None = None
 
     def open(self) -> IO[bytes]:
         """A binary file positioned at the first byte of the IDs."""
         if self.data is not None:
             return io.BytesIO(self.data)
         if self.path is not None:
-            if self.wait_for is None:
-                return open(self.path, "rb")
-            return cast("IO[bytes]", _Growing(open(self.path, "rb"), self.size, self.wait_for))
+            return open(self.path, "rb")
         assert self.fileobj is not None
         self.fileobj.seek(self.start)
         return cast("IO[bytes]", _NoClose(self.fileobj))
@@ -143,24 +136,6 @@ class _NoClose(_FileView):
 
     def close(self) -> None:  # the caller owns the file
         pass
-
-
-class _Growing(_FileView):
-    """A file another thread is still writing, to ``size`` bytes: each read waits until
-    the bytes it returns are written (``wait_for``), so an upload can follow the writer."""
-
-    def __init__(self, f: IO[bytes], size: int, wait_for: Callable[[int], None]) -> None:
-        super().__init__(f)
-        self._size = size
-        self._wait_for = wait_for
-
-    def read(self, n: int | None = -1) -> bytes:
-        at = self._f.tell()
-        end = self._size if n is None or n < 0 else min(self._size, at + n)
-        if end <= at:
-            return b""
-        self._wait_for(end)
-        return self._f.read(end - at)
 
 
 class _IDValidator:

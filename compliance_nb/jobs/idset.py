@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -30,8 +29,6 @@ __all__ = [
 
 #: IDs hashed at a time (8 MB), so that fingerprinting holds little memory.
 _HASH_CHUNK = 1 << 20
-#: IDs written to the upload file at a time (about 10 MB of text).
-_WRITE_SLICE = 1 << 19
 
 
 def unique_ids(ids: pl.Series) -> pl.Series:
@@ -89,16 +86,10 @@ def is_distinct_sorted(ids: pl.Series) -> bool:
     return n < 2 or bool((ids.slice(1) != ids.slice(0, n - 1)).all())
 
 
-def write_id_file(
-    ids: pl.Series,
-    path: str | os.PathLike[str],
-    on_written: Callable[[int], None] | None = None,
-) -> int:
+def write_id_file(ids: pl.Series, path: str | os.PathLike[str]) -> int:
     """Write one decimal ID per line (no header, ``\\n`` endings); return the size in bytes.
 
-    Vectorised: polars writes the file, a slice of :data:`_WRITE_SLICE` IDs at a time, no
-    Python loop per ID. ``on_written(n)`` is told after each slice that the first ``n``
-    bytes are in the file (an upload can follow the file as it grows).
+    Vectorised: polars writes the file, no Python loop per ID.
 
     >>> import pathlib, tempfile
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "ids.txt"
@@ -107,18 +98,11 @@ def write_id_file(
     >>> p.read_text()
     '20\\n1800000000000000001\\n'
     """
-    numbers = ids.cast(pl.UInt64)
-    written = 0
     with open(path, "wb") as f:
-        for start in range(0, len(numbers), _WRITE_SLICE):
-            pl.DataFrame({"id": numbers.slice(start, _WRITE_SLICE)}).write_csv(
-                f, include_header=False, line_terminator="\n"
-            )
-            f.flush()
-            written = f.tell()
-            if on_written is not None:
-                on_written(written)
-    return written
+        pl.DataFrame({"id": ids.cast(pl.UInt64)}).write_csv(
+            f, include_header=False, line_terminator="\n"
+        )
+        return f.tell()
 
 
 _POWERS_OF_TEN = [10**k for k in range(1, 20)]

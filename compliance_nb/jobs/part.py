@@ -15,10 +15,9 @@
    stored as Parquet.
 
 File work runs in one background thread per part, one task after another: the upload
-file is written while the job is created and recorded (its size is known beforehand)
-and sent as it is written (the upload's reads wait for the writer), removed once
-uploaded; the results' Parquet copy is stored and the temporary folder
-removed while the results are collapsed.
+file is written while the job is created and recorded (its size is known beforehand),
+sent once written, and removed once uploaded; the results' Parquet copy is stored and
+the temporary folder removed while the results are collapsed.
 The part waits for all of it before it ends (on errors too), and raises its errors.
 
 If the API refuses a new job because one of this type is running (:class:`ConflictError`),
@@ -52,7 +51,6 @@ from .consumer import ResultsConsumer
 from .idset import fingerprint, id_file_size, normalise_base_url, write_id_file
 from .ledger import Ledger, LedgerRecord
 from .results import ResultsParser
-from .written import NotWritten, WrittenBytes
 
 if TYPE_CHECKING:
     from ..api.client import ComplianceClient
@@ -128,7 +126,6 @@ class PartRunner:
         self._worker: ThreadPoolExecutor | None = None
         self._background: list[Future[Any]] = []
         self._writing: Future[Any] | None = None
-        self._id_file_written = WrittenBytes()
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, stage: str, job: Job | None = None, **kw: Any) -> None:
@@ -158,20 +155,11 @@ class PartRunner:
     # -- steps ----------------------------------------------------------------------------
     def write_id_file_later(self) -> None:
         """Start writing the upload file in the background (unless it is under way or
-        written): the job is created meanwhile, and the upload follows the file as it
-        grows (:meth:`upload`)."""
+        written): the job is created meanwhile, and :meth:`upload` sends the file."""
         if self._id_file is None:
             path = self.workdir / f"{self.kind}_ids.txt"
-            progress = WrittenBytes()
-
-            def write() -> int:
-                try:
-                    return write_id_file(self.ids, path, progress.advance)
-                finally:
-                    progress.finish()
-
-            self._writing = self._in_background(write)
-            self._id_file, self._id_file_written = path, progress
+            self._writing = self._in_background(write_id_file, self.ids, path)
+            self._id_file = path
 
     def cached(self, max_age: timedelta) -> tuple[Job, pl.DataFrame] | None:
         now = datetime.now(timezone.utc)
@@ -302,19 +290,13 @@ class PartRunner:
 
         self.write_id_file_later()  # by write_id_file, from validated UInt64 IDs
         assert self._id_file is not None and self._writing is not None
-        body = UploadBody(
-            size=id_file_size(self.ids),
-            count=len(self.ids),
-            path=self._id_file,
-            wait_for=self._id_file_written.wait_for,  # sent as it is written
-        )
-        try:
-            self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
-        except NotWritten:
-            self._writing.result()  # raises the write's own error
-            raise
-        if self._writing.result() != body.size:  # pragma: no cover - sizes agree (tests)
+        # the whole file first: sending it while it is written saved no time that
+        # benchmarks/run.py can show (docs/performance.md, ninth round)
+        size = self._writing.result()  # raises the write's own error
+        if size != id_file_size(self.ids):  # pragma: no cover - sizes agree (tests)
             raise AssertionError("the upload file is not the size worked out for it")
+        body = UploadBody(size=size, count=len(self.ids), path=self._id_file)
+        self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
         # uploaded: the file goes while the API processes the job
         path, self._id_file, self._writing = self._id_file, None, None
         self._in_background(os.unlink, path)
