@@ -218,7 +218,6 @@ class IdScan:
     layouts: dict[str, int] = field(default_factory=dict)
     # line number -> message (the message only for the first MAX_SKIPPED_SHOWN)
     skipped: dict[int, str] = field(default_factory=dict)
-    bytes_read: int = 0
 
 
 def scan_ids(
@@ -255,7 +254,6 @@ def scan_ids(
             scan.blank_lines += 1
             continue
         scan.lines_read += 1
-        scan.bytes_read += len(line) + 1
         try:
             try:
                 obj = loads(line)
