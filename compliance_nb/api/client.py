@@ -123,7 +123,7 @@ class ComplianceClient:
         user_agent: str | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        from .. import __version__
+        from .._version import __version__
 
         self.is_sandbox: bool = False
         token = bearer_token if bearer_token is not None else token_from_env()[0]

@@ -38,7 +38,7 @@ def _job_id(text: str) -> str:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 
