@@ -112,7 +112,13 @@ def is_simulated(df: Any) -> bool:
 
 
 def finish(ax: Axes, df: Any, title: str) -> Axes:
-    """Set the title; for sandbox results add ``(SIMULATED)`` to it and a watermark."""
+    """Set the title; for sandbox results add ``(SIMULATED)`` to it and a watermark.
+
+    The title and axis labels wrap rather than run off the figure: constrained layout
+    makes room for their height but not for a width beyond their Axes'.
+    """
+    for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+        text.set_wrap(True)
     if not is_simulated(df):
         ax.set_title(title)
         return ax
