@@ -10,6 +10,10 @@ The drawn values are checked in test_plots_charts.py; these catch what numbers m
 (a label cut off, colours, overlaps, a watermark gone). After a deliberate change to a
 chart, look at the new images and write them as the baselines with
 ``COMPLIANCE_NB_UPDATE_BASELINES=1 pytest tests/display/test_charts_images.py``.
+
+Text rendering changes between matplotlib releases, so the baselines hold for the
+matplotlib release they were drawn with (``baseline/matplotlib-version.txt``); with
+another release the comparison is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from compliance_nb.jobs.runinfo import RunInfo, remember
 matplotlib.use("Agg")
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
+VERSION_FILE = BASELINE / "matplotlib-version.txt"
 UPDATE = os.environ.get("COMPLIANCE_NB_UPDATE_BASELINES") == "1"
 # RMS difference over 0-255 pixel values: rendering noise stays far below this, a moved
 # label, a changed colour or a lost watermark does not
@@ -108,9 +113,22 @@ CHARTS = {
 }
 
 
+def _release(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
 @pytest.mark.parametrize("name", list(CHARTS))
 def test_chart_matches_its_baseline(name: str, tmp_path: Path) -> None:
     from matplotlib import pyplot as plt
+
+    installed = _release(matplotlib.__version__)
+    if not UPDATE and VERSION_FILE.is_file():
+        drawn_with = VERSION_FILE.read_text(encoding="utf-8").strip()
+        if drawn_with != installed:
+            pytest.skip(
+                f"the baselines were drawn with matplotlib {drawn_with}, this is {installed}: "
+                "rewrite them with COMPLIANCE_NB_UPDATE_BASELINES=1 after checking the images"
+            )
 
     actual = tmp_path / f"{name}.png"
     with matplotlib.rc_context():
@@ -125,6 +143,7 @@ def test_chart_matches_its_baseline(name: str, tmp_path: Path) -> None:
     if UPDATE:
         BASELINE.mkdir(exist_ok=True)
         shutil.copyfile(actual, expected)
+        VERSION_FILE.write_text(installed + "\n", encoding="utf-8")
         pytest.skip(f"baseline written: {expected}")
     assert expected.is_file(), (
         f"no baseline {expected.name}: run with COMPLIANCE_NB_UPDATE_BASELINES=1 once"
