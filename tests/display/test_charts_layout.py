@@ -155,10 +155,7 @@ def test_no_overlapping_ticks_with_large_counts_in_a_narrow_axes(scale):
             p.set_width(p.get_width() * scale)
         axes[0].relim()
         axes[0].autoscale_view()
-        from compliance_nb.display.charts.common import count_axis
-
-        count_axis(axes[0], "x", 6 * scale)
-        _saved(fig)
+        _saved(fig)  # the ticks are chosen as the figure is drawn
         assert not _overlaps(fig)
     finally:
         plt.close(fig)

@@ -165,7 +165,7 @@ def plot_availability(
         label=f"distinct {kind_noun(kind)} checked (right; n = {known.height:,})",
     )
     counts_ax.set_ylabel(f"distinct {kind_noun(kind)} checked", wrap=True)
-    count_axis(counts_ax, "y", max(n))
+    count_axis(counts_ax, "y")
     ax.set_zorder(counts_ax.get_zorder() + 1)  # the curve in front of the bars
     ax.patch.set_visible(False)
 

@@ -8,10 +8,12 @@ distinct IDs (:func:`compliance_nb.display.report.outcomes`), and the axes say s
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
+from matplotlib.dates import AutoDateLocator
 from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 
 from ..._exceptions import InputError
 from ...jobs.runinfo import recall
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FREQS",
     "SIMULATED",
+    "CountLocator",
     "Watermark",
     "bin_end",
     "count_axis",
@@ -161,40 +164,66 @@ def nothing(ax: Axes, df: Any, title: str, message: str) -> Axes:
 # -- axes ---------------------------------------------------------------------------------
 
 
-def _axes_points(ax: Axes, which: str) -> float:
-    """The Axes' width (``"x"``) or height (``"y"``) in points, as laid out now."""
-    figure = ax.figure
-    box = ax.get_position()
-    pixels = box.width * figure.bbox.width if which == "x" else box.height * figure.bbox.height
-    return max(pixels * 72.0 / figure.dpi, 1.0)
+def _width_points(axis: Any) -> float | None:
+    """The drawn width of an x axis' Axes in points, or None for another axis."""
+    from matplotlib.axis import XAxis
+
+    if not isinstance(axis, XAxis) or axis.axes is None:
+        return None
+    return float(axis.axes.bbox.width * 72.0 / axis.axes.figure.dpi)
 
 
-def count_axis(ax: Axes, which: str, largest: float) -> None:
-    """Whole-number ticks with thousands separators, few enough for their labels to fit."""
-    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+class CountLocator(MaxNLocator):
+    """Whole-number ticks, as many as their labels fit along the axis *as drawn*.
 
-    axis: Axis = ax.xaxis if which == "x" else ax.yaxis
-    if which == "x":
-        # a label is as wide as the largest count written out, plus a gap of two digits
+    matplotlib's own ``nbins="auto"`` allows a tick per three font sizes, which is too
+    close for counts such as "1,200,000" on a narrow horizontal axis: here a label is
+    taken to be as wide as the largest count written out plus two digits of gap, and the
+    axis' length is read when the ticks are, after the layout has placed the Axes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(nbins="auto", integer=True, min_n_ticks=2)
+
+    def __call__(self) -> Any:
         from matplotlib import rcParams
         from matplotlib.font_manager import FontProperties
 
-        size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
-        chars = len(f"{int(max(largest, 1)):,}") + 2
-        nbins: int | Literal["auto"] = max(2, int(_axes_points(ax, "x") // (0.6 * size * chars)))
-    else:
-        nbins = "auto"
-    axis.set_major_locator(MaxNLocator(nbins=nbins, integer=True, min_n_ticks=2))
+        points = _width_points(self.axis)
+        if points is not None and self.axis is not None:
+            lo, hi = self.axis.get_view_interval()
+            chars = len(f"{int(max(abs(lo), abs(hi), 1)):,}") + 2
+            size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
+            self.set_params(nbins=max(1, int(points // (0.6 * size * chars)) - 1))
+        return super().__call__()
+
+
+def count_axis(ax: Axes, which: str) -> None:
+    """Whole-number ticks with thousands separators, few enough for their labels to fit."""
+    from matplotlib.ticker import StrMethodFormatter
+
+    axis: Axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(CountLocator())
     axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
+class _FittingDateLocator(AutoDateLocator):
+    """matplotlib's AutoDateLocator with at most as many ticks as concise labels fit in
+    the axis as drawn (a label such as "Mar", "2021" or "Mar 05" needs about 0.8 inch
+    with its gap)."""
+
+    def __call__(self) -> Any:
+        points = _width_points(self.axis)
+        if points is not None:
+            self.maxticks = dict.fromkeys(self.maxticks, max(3, int(points / 58)))
+        return super().__call__()
+
+
 def date_axis(ax: Axes) -> None:
-    """Date ticks by matplotlib's locator and concise formatter, as many as fit."""
+    """Date ticks by matplotlib's date locator and concise formatter, as many as fit."""
     from matplotlib import dates as mdates
 
-    # a concise label ("Mar", "2021", "Mar 05") needs about 0.8 inch with its gap
-    most = max(3, int(_axes_points(ax, "x") / 58))
-    locator = mdates.AutoDateLocator(minticks=2, maxticks=most)
+    locator = _FittingDateLocator(minticks=2)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 

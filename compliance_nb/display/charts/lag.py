@@ -90,7 +90,7 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
     kinds = list(lags)
     nouns = [kind_noun(kind) for kind in kinds]
     # one bar per kind in each bin, side by side: each kind's own counts, never pooled
-    heights, _, _ = ax.hist(
+    ax.hist(
         list(lags.values()),
         bins=edges.tolist(),
         color=_HIST_COLORS[: len(kinds)],
@@ -125,9 +125,8 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
                 linewidth=1.5,
                 label=f"{kind_noun(kind)}: median {_days(med)} days",
             )
-    tallest = float(np.max(heights))
     ax.set_xlabel("days from creation to redaction")
     ax.set_ylabel(f"distinct {nouns[0]}" if len(kinds) == 1 else "distinct IDs")
-    count_axis(ax, "y", tallest)
+    count_axis(ax, "y")
     ax.legend(fontsize="small", loc="best")
     return finish(ax, df, title)

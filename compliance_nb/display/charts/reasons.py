@@ -112,5 +112,5 @@ def plot_reasons(
         kind, total = next(iter(totals.items()))
         ax.set_xlabel(f"distinct {kind_noun(kind)} (n = {total:,})")
     ax.margins(x=0.05)
-    count_axis(ax, "x", max(widths))
+    count_axis(ax, "x")
     return finish(ax, df, TITLE)

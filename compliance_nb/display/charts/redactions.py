@@ -128,7 +128,7 @@ def plot_redaction_dates(
             bottoms[s] = b + h
     ax.set_xlabel(f"redaction date (UTC), per {_PER.get(freq, freq)}")
     ax.set_ylabel(f"distinct {kind_noun(kind)} redacted")
-    count_axis(ax, "y", max(bottoms.values()))
+    count_axis(ax, "y")
     ax.legend(
         title=f"reason (n = {redacted.height:,})",
         fontsize="small",
