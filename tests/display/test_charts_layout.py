@@ -26,8 +26,8 @@ matplotlib.use("Agg")
 CHARTS = (plot_reasons, plot_redaction_dates, plot_availability, plot_redaction_lag)
 
 
-def _frame(sandbox: bool):
-    frame = seeded_frame()
+def _frame(sandbox: bool, n_tweets: int = 600):
+    frame = seeded_frame(n_tweets=n_tweets)
     remember(frame, RunInfo(kinds=("tweets", "users"), user_id_column="author_id", sandbox=sandbox))
     return frame
 
@@ -122,10 +122,11 @@ def _overlaps(fig) -> list[str]:
     return found
 
 
-def test_no_overlapping_ticks_in_notebook_04s_combined_figure():
+@pytest.mark.parametrize("n_tweets", [600, 3000])
+def test_no_overlapping_ticks_in_notebook_04s_combined_figure(n_tweets):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
     try:
-        frame = _frame(True)
+        frame = _frame(True, n_tweets)
         plot_reasons(frame, ax=axes[0])
         plot_redaction_lag(frame, ax=axes[1])
         axes[0].set_title("(a) Why items are no longer available")
