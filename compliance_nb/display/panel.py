@@ -1,14 +1,23 @@
-"""The notebook panel: a live ipywidgets view with one row per job (:class:`ProgressPanel`)."""
+"""The notebook panel: a live ipywidgets view with one row per job (:class:`ProgressPanel`).
+
+The panel is displayed as one output that holds the widget view and a static copy of its
+state (``text/html`` and ``text/plain``, :mod:`.panel_static`); at the end of the run the
+output is replaced by the same with the final state, so a saved notebook shows the
+outcome where no kernel renders widgets (GitHub, nbviewer).
+"""
 
 from __future__ import annotations
 
+import html
 import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .._events import ProgressEvent
 from .panel_row import PanelRow
+from .panel_static import panel_html, panel_text
 from .progress_text import COLLECTION_KEY, COLLECTION_STAGES, error_text, safe
 from .reporter import Reporter
 
@@ -75,6 +84,10 @@ class ProgressPanel(Reporter):
     >>> panel.close()
     >>> panel.summary.value
     '1 job(s) finished'
+    >>> print(panel._repr_mimebundle_()["text/plain"])
+    My check — 1 job(s) finished
+      tweets · job 42: done: results joined
+        checked 2 · still available 1 (50.0%) · needing action: deleted 1
     """
 
     def __init__(
@@ -91,11 +104,13 @@ class ProgressPanel(Reporter):
         self._tick_seconds = tick_seconds
         self._want_display = in_notebook() if display == "auto" else bool(display)
         self._displayed = False
+        self._handles: list[Any] = []  # the outputs showing the panel, updated at the end
         self._lock = threading.RLock()
         self.rows: list[PanelRow] = []
         self._by_job: dict[str, PanelRow] = {}
         self._by_key: dict[tuple[str | None, int | None], PanelRow] = {}
-        self.header = w.HTML(value=f"<b>{safe(title)}</b>")
+        self.title = safe(title)
+        self.header = w.HTML(value=f"<b>{html.escape(self.title)}</b>")
         self.summary = w.Label(value="starting…")
         self.widget = w.VBox([self.header, self.summary])
         self._timer: threading.Thread | None = None
@@ -107,16 +122,36 @@ class ProgressPanel(Reporter):
         """Show the panel in the current notebook cell (once)."""
         if self._displayed:
             return
-        self._displayed = True
-        from IPython.display import display
-
-        display(self.widget)
+        self._show()
 
     def _ipython_display_(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
         self._displayed = True
+        from IPython.core.interactiveshell import InteractiveShell
         from IPython.display import display
 
-        display(self.widget)
+        if not InteractiveShell.initialized():  # plain Python: there is no output to keep
+            display(self.widget)
+            return
+        handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+        if handle is not None:
+            self._handles.append(handle)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget view, with the panel's state as HTML and text for where no widgets
+        render (a saved notebook on GitHub or nbviewer)."""
+        with self._lock:
+            bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+            bundle["text/plain"] = panel_text(self)
+            bundle["text/html"] = panel_html(self)
+        return bundle
+
+    def _keep_final_state(self) -> None:
+        """Replace each output showing the panel with its final state."""
+        for handle in self._handles:
+            handle.update(self._repr_mimebundle_(), raw=True)
 
     def __repr__(self) -> str:
         states = ", ".join(f"{r.kind}:{r.job_id or '-'}:{r.stage}" for r in self.rows)
@@ -235,6 +270,7 @@ class ProgressPanel(Reporter):
                     row.fail(text)
                 if not self.rows:  # failed before any job: say so in the panel
                     self.header.value += " <span style='color:#cf222e'>failed</span>"
+        self._keep_final_state()
         timer = self._timer
         if timer is not None and timer is not threading.current_thread():
             timer.join(timeout=2 * self._tick_seconds + 1)

@@ -8,6 +8,7 @@ The row keeps what has happened to its job in its widgets (``bar.bar_style``,
 from __future__ import annotations
 
 from .._events import ProgressEvent
+from .panel_static import shares_bar
 from .progress_text import (
     STAGE_TEXT,
     WAITING_FOR,
@@ -59,8 +60,16 @@ class PanelRow:
         )
         self.detail = w.Label(value="")
         self.counts = w.Label(value="")
+        # the shares per outcome in the charts' colours, once the job is joined
+        self.shares = w.HTML(value="")
         self.box = w.VBox(
-            [self.title, w.HBox([self.bar, self.stage_label]), self.detail, self.counts],
+            [
+                self.title,
+                w.HBox([self.bar, self.stage_label]),
+                self.detail,
+                self.counts,
+                self.shares,
+            ],
             layout=w.Layout(border="1px solid #ddd", padding="4px", margin="2px 0"),
         )
         self._set_title()
@@ -215,6 +224,7 @@ class PanelRow:
         counts = counts_text(event.counts)
         self.detail.value = "" if counts else safe(event.message)
         self.counts.value = counts
+        self.shares.value = shares_bar(event.counts)
 
     def _on_failed(self, event: ProgressEvent, now: float) -> None:
         self.fail(event.message or (event.job.error if event.job is not None else None))

@@ -1,20 +1,33 @@
-"""The charts: what was drawn (bar heights, labels, lines), checked against counts this
-test works out on its own from the rows it builds."""
+"""The charts: what was drawn (bar heights, labels, points, lines), checked against counts
+this test works out on its own from the rows it builds."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import matplotlib
 import numpy as np
 import polars as pl
 import pytest
+from _charts_helpers import (
+    UTC,
+    bars,
+    build_records,
+    seeded_frame,
+    status,
+    to_frame,
+    tweet_id,
+)
 from matplotlib import dates as mdates
 from matplotlib import pyplot as plt
 from matplotlib.colors import to_rgba
 
 from compliance_nb import (
+    InputError,
+    compliance_report,
     plot_availability,
     plot_reasons,
     plot_redaction_dates,
@@ -23,65 +36,17 @@ from compliance_nb import (
 from compliance_nb.jobs.runinfo import RunInfo, remember
 
 matplotlib.use("Agg")
-UTC = timezone.utc
-BASE = datetime(2021, 3, 1, 6, 0, tzinfo=UTC)
-PATTERN = ["deleted", None, "protected", None, "suspended", None, None, "scrub_geo"]
 
-
-def tweet_id(created: datetime, low_bits: int = 12345) -> str:
-    ms = int(created.timestamp() * 1000) - 1288834974657
-    return str((ms << 22) | low_bits)
-
-
-def build_records() -> list[dict]:
-    """40 dated Tweets, one per day, + 2 pre-snowflake IDs; one row per distinct ID."""
-    records = []
-    for i in range(40):
-        created = BASE + timedelta(days=i)
-        reason = PATTERN[i % 8]
-        redacted = created + timedelta(days=i + 1) if reason else None
-        if i == 7:  # the API does not always give redacted_at
-            redacted = None
-        records.append(
-            {"id": tweet_id(created), "reason": reason, "created": created, "redacted": redacted}
-        )
-    records.append(
-        {
-            "id": "20",
-            "reason": "deleted",
-            "created": datetime(2006, 3, 21, 20, 50, tzinfo=UTC),
-            "redacted": datetime(2021, 4, 1, tzinfo=UTC),
-        }
-    )
-    records.append({"id": "21", "reason": None, "created": None, "redacted": None})
-    return records
-
-
-def to_frame(records: list[dict], extra_rows: bool = True) -> pl.DataFrame:
-    rows = list(records)
-    if extra_rows:
-        rows = rows + rows[:3]  # repeated rows: counted once
-    frame = pl.DataFrame(
-        {
-            "id": [r["id"] for r in rows] + ([None] if extra_rows else []),
-            "compliance_reason": [r["reason"] for r in rows] + ([None] if extra_rows else []),
-            "compliance_created_at": [r["created"] if r["reason"] else None for r in rows]
-            + ([None] if extra_rows else []),
-            "compliance_redacted_at": [r["redacted"] for r in rows]
-            + ([None] if extra_rows else []),
-            "compliant": [r["reason"] is None for r in rows] + ([None] if extra_rows else []),
-        },
-        schema_overrides={
-            "compliance_created_at": pl.Datetime("us", "UTC"),
-            "compliance_redacted_at": pl.Datetime("us", "UTC"),
-            "compliance_reason": pl.String,
-        },
-    )
-    return frame
-
-
-def status(reason: str | None) -> str:
-    return {"scrub_geo": "geo_scrubbed", None: "available"}.get(reason, reason)
+# the palette, written out here: a change to it must be a change to this test too
+COLOURS = {
+    "available": "#009E73",
+    "deleted": "#D55E00",
+    "protected": "#0072B2",
+    "suspended": "#CC79A7",
+    "geo_scrubbed": "#56B4E9",
+    "deactivated": "#000000",
+    "bounced": "#F0E442",
+}
 
 
 @pytest.fixture
@@ -102,8 +67,11 @@ def ax():
     plt.close(fig)
 
 
-def bars(ax) -> list:
-    return [p for p in ax.patches if isinstance(p, matplotlib.patches.Rectangle)]
+@pytest.fixture
+def both_kinds() -> pl.DataFrame:
+    frame = seeded_frame()
+    remember(frame, RunInfo(kinds=("tweets", "users"), user_id_column="author_id"))
+    return frame
 
 
 # -- plot_reasons --------------------------------------------------------------------------
@@ -119,12 +87,14 @@ def test_reason_bars_equal_the_counts_of_distinct_ids(checked, records, ax):
         f"{s} {n:,} ({n / total:.1%})": n for s, n in expected.items()
     }
     assert labels[0].startswith("available ")  # available first, then largest first
-    assert ax.get_title() and ax.get_xlabel() == "items (distinct IDs)"
+    assert ax.get_title() == "Compliance outcome per reason"
+    # what the axis counts, and how many: distinct Tweet IDs, not rows
+    assert ax.get_xlabel() == f"distinct Tweet IDs (n = {total})"
     colours = {
         lab.split(" ")[0]: p.get_facecolor() for lab, p in zip(labels, bars(ax), strict=True)
     }
-    assert colours["deleted"] == to_rgba("#D55E00")
-    assert colours["available"] == to_rgba("#009E73")
+    for name in ("deleted", "available", "protected"):
+        assert colours[name] == to_rgba(COLOURS[name])
 
 
 def test_reason_bars_without_available(checked, ax):
@@ -153,6 +123,12 @@ def test_reasons_per_kind_when_users_were_checked(ax):
         "users: available 2 (66.7%)": 2,
         "users: suspended 1 (33.3%)": 1,
     }
+    # each kind's n on the axis
+    assert ax.get_xlabel() == "distinct IDs (tweets n = 4; users n = 3)"
+    # the kinds' groups are apart: a gap wider than between bars of one group
+    ys = sorted(p.get_y() for p in bars(ax))
+    gaps = [b - a for a, b in itertools.pairwise(ys)]
+    assert gaps[1] > gaps[0] == gaps[2]
 
 
 # -- plot_redaction_dates -------------------------------------------------------------------
@@ -168,11 +144,18 @@ def heights_by_x(ax) -> dict[float, float]:
 def test_redactions_per_day(checked, records, ax):
     expected = Counter(r["redacted"].date() for r in records if r["redacted"])
     plot_redaction_dates(checked, ax=ax, freq="day")
-    drawn = {mdates.num2date(x).date(): h for x, h in heights_by_x(ax).items() if h}
+    drawn = {mdates.num2date(x).date(): h for x, h in heights_by_x(ax).items()}
     assert drawn == expected
     assert "per day" in ax.get_xlabel()
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert set(legend) == {status(r["reason"]) for r in records if r["redacted"]}
+    assert ax.get_ylabel() == "distinct Tweet IDs redacted"
+    # days without a redaction draw nothing (no bar of height 0: no dotted baseline)
+    assert all(p.get_height() > 0 for p in bars(ax))
+    legend = ax.get_legend()
+    per_reason = Counter(status(r["reason"]) for r in records if r["redacted"])
+    assert {t.get_text() for t in legend.get_texts()} == {
+        f"{s} ({n})" for s, n in per_reason.items()
+    }
+    assert legend.get_title().get_text() == f"reason (n = {sum(per_reason.values())})"
 
 
 def test_redaction_bins_chosen_from_the_span(checked, records, ax):
@@ -181,81 +164,135 @@ def test_redaction_bins_chosen_from_the_span(checked, records, ax):
     assert sum(heights_by_x(ax).values()) == sum(1 for r in records if r["redacted"])
     starts = {mdates.num2date(x).weekday() for x, h in heights_by_x(ax).items() if h}
     assert starts == {0}  # weeks start on Monday
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    assert isinstance(ax.xaxis.get_major_locator(), mdates.AutoDateLocator)
 
 
-def test_redactions_over_years_go_per_month(ax):
-    frame = pl.DataFrame(
+def _redacted_on(days: list[datetime]) -> pl.DataFrame:
+    return pl.DataFrame(
         {
-            "id": ["1", "2", "3"],
-            "compliance_reason": ["deleted"] * 3,
-            "compliance_redacted_at": [
-                datetime(2019, 1, 5, tzinfo=UTC),
-                datetime(2019, 1, 30, tzinfo=UTC),
-                datetime(2022, 6, 1, tzinfo=UTC),
-            ],
-            "compliant": [False] * 3,
+            "id": [str(i + 1) for i in range(len(days))],
+            "compliance_reason": ["deleted"] * len(days),
+            "compliance_redacted_at": days,
+            "compliant": [False] * len(days),
         }
     )
-    plot_redaction_dates(frame, ax=ax)
-    assert "per month" in ax.get_xlabel()
-    drawn = {mdates.num2date(x).strftime("%Y-%m"): h for x, h in heights_by_x(ax).items() if h}
-    assert drawn == {"2019-01": 2, "2022-06": 1}
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "per", "fmt"),
+    [
+        (datetime(2019, 1, 5), datetime(2022, 6, 1), "month", "%Y-%m"),
+        (datetime(2012, 1, 5), datetime(2022, 6, 1), "quarter", "%Y-%m"),
+        (datetime(2005, 1, 5), datetime(2024, 6, 1), "year", "%Y"),
+    ],
+)
+def test_redactions_over_years_get_wider_bins(ax, first, last, per, fmt):
+    days = [first.replace(tzinfo=UTC), (first + timedelta(days=25)).replace(tzinfo=UTC)]
+    days.append(last.replace(tzinfo=UTC))
+    plot_redaction_dates(_redacted_on(days), ax=ax)
+    assert f"per {per}" in ax.get_xlabel()
+    drawn = {mdates.num2date(x).strftime(fmt): h for x, h in heights_by_x(ax).items()}
+    assert sum(drawn.values()) == 3 and len(drawn) == 2
+
+
+def test_redactions_of_one_kind_named_on_the_axis(both_kinds, ax):
+    ax2 = ax.figure.add_subplot(2, 1, 2)
+    plot_redaction_dates(both_kinds, ax=ax)
+    plot_redaction_dates(both_kinds, ax=ax2, kind="users")
+    assert ax.get_ylabel() == "distinct Tweet IDs redacted"
+    assert ax2.get_ylabel() == "distinct user IDs redacted"
+    tweets = both_kinds.filter(pl.col("compliance_redacted_at").is_not_null())
+    users = both_kinds.filter(pl.col("user_compliance_redacted_at").is_not_null())
+    assert sum(heights_by_x(ax).values()) == tweets["id"].n_unique()
+    assert sum(heights_by_x(ax2).values()) == users["author_id"].n_unique()
+    with pytest.raises(InputError, match="kind='places'"):
+        plot_redaction_dates(both_kinds, ax=ax, kind="places")
 
 
 # -- plot_availability ----------------------------------------------------------------------
 
 
-def test_availability_by_creation_date_includes_available_items(checked, records, ax):
-    plot_availability(checked, ax=ax)
-    per_index: dict[int, Counter] = {}
-    colour_of = {}
-    for p in bars(ax):
-        if p.get_height():
-            i = round(p.get_x() + p.get_width() / 2)
-            colour_of[p.get_facecolor()] = True
-            per_index.setdefault(i, Counter())[p.get_facecolor()] += p.get_height()
-    # one item per day for 40 days, then the "unknown date" group of the 2 old IDs
-    assert sorted(per_index) == list(range(41))
-    for i in range(40):
-        s = status(records[i]["reason"])
-        assert per_index[i] == Counter({to_rgba(color(s)): 1}), i
-    assert sum(per_index[40].values()) == 2
-    ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert ticks[0] == "2021-03-01" and ticks[-1] == "unknown date"
-    assert "per day" in ax.get_xlabel()
+def curve(ax) -> list[tuple[datetime, float]]:
+    line = ax.lines[0]
+    return [
+        (mdates.num2date(x).replace(tzinfo=UTC), float(y))
+        for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+    ]
 
 
-def color(s: str) -> str:
-    return {
-        "available": "#009E73",
-        "deleted": "#D55E00",
-        "protected": "#0072B2",
-        "suspended": "#CC79A7",
-        "geo_scrubbed": "#56B4E9",
-    }[s]
+def test_availability_is_the_share_still_available_per_period(checked, records, ax):
+    plot_availability(checked, ax=ax, freq="month")
+    # the 40 snowflake Tweets: March (31 days) and April 2021 (9 days)
+    march = [r for r in records[:40] if r["created"].month == 3]
+    april = [r for r in records[:40] if r["created"].month == 4]
+    points = curve(ax)
+    shares = {p[0].month: p[1] for p in points if not math.isnan(p[1])}
+    assert shares[3] == pytest.approx(sum(r["reason"] is None for r in march) / len(march))
+    assert shares[4] == pytest.approx(sum(r["reason"] is None for r in april) / len(april))
+    assert ax.get_ylabel() == "share of distinct Tweet IDs still available"
+    assert ax.get_ylim()[0] == 0
+    # the counts at hand: a bar per period on the twin axis, of distinct IDs
+    twin = next(a for a in ax.figure.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
+    counts = sorted(p.get_height() for p in bars(twin))
+    assert counts == sorted([len(march), len(april), 1])  # + the 2006 period of ID 20
+    assert twin.get_ylabel() == "distinct Tweet IDs checked"
 
 
-def test_relative_availability_stacks_to_one(records, ax):
-    frame = to_frame(records)
-    plot_availability(frame, ax=ax, relative=True, freq="month")
-    sums: dict[int, float] = {}
-    for p in bars(ax):
-        i = round(p.get_x() + p.get_width() / 2)
-        sums[i] = sums.get(i, 0) + p.get_height()
-    assert len(sums) == 3  # March, April 2021, unknown
-    assert all(v == pytest.approx(1.0) for v in sums.values())
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["2021-03", "2021-04", "unknown date"]
-    # March: 31 items of which available = those with PATTERN None on days 0..30
-    march_available = sum(1 for r in records[:31] if r["reason"] is None) / 31
-    green = [p for p in bars(ax) if p.get_facecolor() == to_rgba("#009E73")]
-    assert green[0].get_height() == pytest.approx(march_available)
+def test_unknown_date_holds_only_ids_with_no_time_and_no_created_at(checked, records, ax):
+    plot_availability(checked, ax=ax, freq="year")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # ID 21 alone: ID 20 has no time in it but X gave its created_at (2006)
+    assert "no creation date: 1 (100% still available)" in legend
+    twin = next(a for a in ax.figure.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
+    years = {mdates.num2date(p.get_x()).year: p.get_height() for p in bars(twin)}
+    assert years == {2006: 1, 2021: 40}
+
+
+def test_periods_with_undated_older_ids_get_no_share(checked, ax):
+    plot_availability(checked, ax=ax, freq="year")
+    shares = dict(curve(ax))
+    by_year = {when.year: share for when, share in shares.items()}
+    # 2006: only ID 20 (deleted) has a date; the available IDs of 2006 have none
+    assert math.isnan(by_year[2006])
+    assert not math.isnan(by_year[2021])
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 1
+    assert mdates.num2date(hatched[0].get_x()).year == 2006
+
+
+def test_availability_bins_chosen_by_the_span(ax):
+    start = datetime(2011, 1, 1, tzinfo=UTC)
+    for years, per in ((0.1, "day"), (0.9, "week"), (4, "month"), (12, "quarter"), (16, "year")):
+        ax.figure.clear()
+        a = ax.figure.add_subplot()
+        created = [start + timedelta(days=365.25 * years * k / 199) for k in range(200)]
+        frame = pl.DataFrame(
+            {
+                "id": [tweet_id(c) for c in created],
+                "compliance_reason": ["deleted" if k % 3 == 0 else None for k in range(200)],
+                "compliant": [k % 3 != 0 for k in range(200)],
+            }
+        )
+        plot_availability(frame, ax=a)
+        assert f"per {per}" in a.get_xlabel(), (years, a.get_xlabel())
+        assert len(curve(a)) <= 64
+        assert isinstance(a.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
 
 
 def test_availability_uses_the_runs_id_column(records, ax):
     frame = to_frame(records).rename({"id": "tweet_id"})
     remember(frame, RunInfo(kinds=("tweets",), id_column="tweet_id"))
-    plot_availability(frame, ax=ax)
-    assert sum(p.get_height() for p in bars(ax)) == len(records)
+    plot_availability(frame, ax=ax, freq="year")
+    twin = next(a for a in ax.figure.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
+    assert sum(p.get_height() for p in bars(twin)) == len(records) - 1  # ID 21: no date
+
+
+def test_availability_of_users(both_kinds, ax):
+    plot_availability(both_kinds, ax=ax, kind="users", freq="year")
+    assert ax.get_ylabel() == "share of distinct user IDs still available"
+    twin = next(a for a in ax.figure.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
+    assert sum(p.get_height() for p in bars(twin)) == both_kinds["author_id"].n_unique()
 
 
 # -- plot_redaction_lag ---------------------------------------------------------------------
@@ -274,6 +311,26 @@ def test_lag_histogram_and_quartile_lines(checked, records, ax):
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert [t.split(" ")[0] for t in legend] == ["Q1", "median", "Q3"]
     assert ax.get_xlabel() == "days from creation to redaction"
+    assert ax.get_ylabel() == "distinct Tweet IDs"
+    assert ax.get_title() == f"Time from creation to redaction (n = {len(lags)} Tweet IDs)"
+
+
+def test_lag_per_kind_matches_the_report(both_kinds, ax):
+    plot_redaction_lag(both_kinds, ax=ax)
+    report = compliance_report(both_kinds).to_dict()["kinds"]
+    n = {kind: report[kind]["lag_days"]["n"] for kind in ("tweets", "users")}
+    _, labels = ax.get_legend_handles_labels()
+    # one series of bars and one median line per kind, each with the report's numbers
+    assert [lab for lab in labels if "(n = " in lab] == [
+        f"Tweet IDs (n = {n['tweets']:,})",
+        f"user IDs (n = {n['users']:,})",
+    ]
+    counted = [sum(p.get_height() for p in container) for container in ax.containers]
+    assert counted == [n["tweets"], n["users"]]  # not the pooled n
+    medians = [line.get_xdata()[0] for line in ax.lines]
+    assert medians == pytest.approx([report[k]["lag_days"]["median"] for k in ("tweets", "users")])
+    assert ax.get_ylabel() == "distinct IDs"
+    assert ax.get_title() == "Time from creation to redaction"
 
 
 # -- nothing to plot, colours, pyplot state -------------------------------------------------
@@ -298,19 +355,24 @@ def test_nothing_to_plot_says_so(ax):
 
 def test_same_colour_for_a_reason_in_every_chart(records):
     frame = to_frame(records)
-    fig, axes = plt.subplots(1, 3)
+    fig, axes = plt.subplots(1, 2)
     try:
         plot_reasons(frame, ax=axes[0])
         plot_redaction_dates(frame, ax=axes[1])
-        plot_availability(frame, ax=axes[2])
         reasons_colour = {
             t.get_text().split(" ")[0]: p.get_facecolor()
             for t, p in zip(axes[0].get_yticklabels(), bars(axes[0]), strict=True)
         }
-        for a in axes[1:]:
-            legend = a.get_legend()
-            for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True):
-                assert handle.get_facecolor() == reasons_colour[text.get_text()], text
+        legend = axes[1].get_legend()
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True):
+            name = text.get_text().split(" ")[0]
+            assert handle.get_facecolor() == reasons_colour[name] == to_rgba(COLOURS[name])
+    finally:
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    try:
+        plot_availability(frame, ax=ax)
+        assert ax.lines[0].get_color() == COLOURS["available"]
     finally:
         plt.close(fig)
 
@@ -324,12 +386,14 @@ def test_no_pyplot_state_when_an_axes_is_given(checked, ax):
     assert plt.gcf() is current
 
 
-def test_without_ax_a_new_figure_is_made(checked):
-    ax = plot_reasons(checked)
-    try:
-        assert ax.figure is not None and bars(ax)
-    finally:
-        plt.close(ax.figure)
+def test_without_ax_a_new_figure_with_room_for_its_labels(checked):
+    for fn in (plot_reasons, plot_redaction_dates, plot_availability, plot_redaction_lag):
+        ax = fn(checked)
+        try:
+            assert ax.figure is not None and (bars(ax) or ax.lines)
+            assert ax.figure.get_layout_engine() is not None, fn.__name__
+        finally:
+            plt.close(ax.figure)
 
 
 def test_reason_bars_of_a_real_sandbox_run(sandbox, ax):
@@ -350,6 +414,7 @@ def test_reason_bars_of_a_real_sandbox_run(sandbox, ax):
         for label, n in Counter(labels.to_list()).items():
             expected[f"{kind}: {label}"] = n
     assert got == expected
+    assert "SIMULATED" in ax.get_title()  # a sandbox run's chart says so
 
 
 @pytest.mark.parametrize(
@@ -357,7 +422,6 @@ def test_reason_bars_of_a_real_sandbox_run(sandbox, ax):
     [
         (plot_reasons, "x"),
         (plot_redaction_dates, "y"),
-        (plot_availability, "y"),
         (plot_redaction_lag, "y"),
     ],
 )

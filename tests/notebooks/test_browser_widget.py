@@ -4,7 +4,8 @@ Each test copies or writes a notebook into a throw-away JupyterLab, runs all cel
 the Run menu, and reads the page: the ipywidgets progress panel must reach its final
 state (green bar and counts, or red bar and the error text), the charts must be real
 images, no cell may fail, and neither the bearer token nor an unmasked URL signature may
-appear anywhere in the page.
+appear anywhere in the page. Saved from the File menu, the notebook keeps the panel's
+final state as text/html and text/plain (what GitHub and nbviewer show without widgets).
 
 Needs /usr/bin/chromium (``.ci/install-browser``) and the ``browser`` extra
 (``pip install -e '.[browser]'``); skipped with the reason otherwise.
@@ -17,7 +18,9 @@ Run: ``pytest -m browser tests/notebooks/test_browser_widget.py``
 from __future__ import annotations
 
 import contextlib
+import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,6 +171,31 @@ def _assert_no_secrets(page: Any, lab: JupyterLab, notebook: str) -> None:
         )
 
 
+def _save_and_read(page: Any, path: Path, cell_text: str, timeout_s: float = 20.0) -> dict:
+    """Save the notebook from the File menu; the saved output bundle of the first output of
+    the cell whose source holds ``cell_text`` that has text/html (after the save lands)."""
+    before = path.stat().st_mtime_ns
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").first.click()
+    page.locator("#jp-mainmenu-file [data-command='docmanager:save']").click()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if path.stat().st_mtime_ns != before:
+            with contextlib.suppress(ValueError):  # a save still being written
+                nb = json.loads(path.read_text(encoding="utf-8"))
+                for cell in nb["cells"]:
+                    if cell["cell_type"] == "code" and cell_text in "".join(cell["source"]):
+                        for output in cell.get("outputs", []):
+                            if "text/html" in output.get("data", {}):
+                                return dict(output["data"])
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no saved output with text/html for {cell_text!r} in {path}")
+        time.sleep(0.25)
+
+
+def _joined(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
 # ----------------------------------------------------------------------------- tests
 
 
@@ -219,6 +247,20 @@ def test_quickstart_shows_finished_panel_and_charts(page: Any, lab: JupyterLab) 
         save_screenshot(images.nth(i), f"browser-quickstart-chart-{i + 1}.png")
 
     _assert_no_secrets(page, lab, QUICKSTART.name)
+
+    # saved, the notebook keeps the panel's final state for viewers without widgets
+    saved = _save_and_read(page, lab.root / QUICKSTART.name, "df.pipe(check_compliance")
+    assert "application/vnd.jupyter.widget-view+json" in saved  # the live view stays
+    for mime in ("text/html", "text/plain"):
+        text = _joined(saved.get(mime, ""))
+        assert "starting" not in text, f"{mime} of the saved panel: {text[:300]!r}"
+        assert "finished" in text, f"{mime} of the saved panel: {text[:300]!r}"
+        assert re.search(rf"checked {distinct_ids:,}\b", text), f"{mime}: {text[:300]!r}"
+        assert re.search(r"still available \d[\d,]*", text), f"{mime}: {text[:300]!r}"
+    saved_file = (lab.root / QUICKSTART.name).read_text(encoding="utf-8")
+    for token in kernel_eval(lab, QUICKSTART.name, _TOKENS_IN_KERNEL):
+        assert token not in saved_file, "the sandbox's bearer token is in the saved notebook"
+    assert not SANDBOX_TOKEN.search(saved_file)
 
 
 FAILING_NOTEBOOK = [
