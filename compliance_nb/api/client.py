@@ -14,8 +14,9 @@ or step by step: ``create_job`` -> ``upload`` -> ``wait`` -> ``download``.
 
 The client holds the job routes; the HTTP side (the token, the per-route budget, retries
 with back-off, 429 waits, error answers) is :mod:`compliance_nb.api.session`, waiting is
-:mod:`compliance_nb.api.waiting`, and the uploads and downloads at the job's signed URLs
-are :mod:`compliance_nb.api.transfer` (a separate session that never carries the token).
+:mod:`compliance_nb.api.waiting`, and the uploads and downloads at the job's URLs are
+:mod:`compliance_nb.api.files` (a separate session; the token goes only to URLs on the
+API's own origin, :mod:`compliance_nb.api.origin`).
 Job creation is never retried blindly: after a failure the job is looked up by its
 (unique) name first, so a retry never makes a duplicate job.
 """
@@ -45,6 +46,7 @@ from .session import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ApiSession,
+    BearerAuth,
     api_url_from_env,
     token_from_env,
 )
@@ -278,7 +280,10 @@ class ComplianceClient:
     def _transfer_context(
         self, job: Job, progress: ProgressCallback | None, cancel: CancelToken | None
     ) -> TransferContext:
+        token = self._api.require_token() if self._api.has_token else None
         return TransferContext(
+            api_url=self.base_url,
+            bearer=BearerAuth(token) if token else None,
             session=self._storage,
             timeout=self._api.timeout,
             max_retries=self._api.max_retries,
@@ -298,11 +303,13 @@ class ComplianceClient:
         *,
         cancel: CancelToken | None = None,
         chunk_size: int = 8 * 1024 * 1024,
-    ) -> None:
-        """Upload the IDs to the job's signed ``upload_url`` (no bearer token is sent).
+    ) -> Job:
+        """Upload the IDs to the job's ``upload_url``; return the job as the upload left it.
 
         Every line is validated before a byte is sent. Resumable jobs upload in chunks
-        and resume after failures.
+        and resume after failures. The bearer token goes along only when the URL is on
+        the API's own origin (X's ``/2/compliance/jobs/{id}/upload`` route); signed
+        storage URLs and any other host never see it.
 
         Parameters
         ----------
@@ -318,6 +325,12 @@ class ComplianceClient:
         chunk_size : int
             Bytes per chunk of a resumable upload.
 
+        Returns
+        -------
+        Job
+            The job from the upload's answer when it sends one (the API's upload route:
+            usually ``in_progress``), else ``job`` unchanged (storage URLs answer without it).
+
         Raises
         ------
         InputError
@@ -325,10 +338,10 @@ class ComplianceClient:
         UploadWindowExpiredError
             The job's 15-minute upload window is over.
         UploadError
-            The storage service refused the upload.
+            The storage service (or the API's upload route) refused the upload.
         """
         ctx = self._transfer_context(job, progress, cancel)
-        upload_ids(ctx, job, source, chunk_size)
+        return upload_ids(ctx, job, source, chunk_size)
 
     def download(
         self,
@@ -482,7 +495,7 @@ class ComplianceClient:
             use_resumable = body.size > RESUMABLE_THRESHOLD if resumable is None else resumable
             job = self.create_job(kind, name=name, resumable=use_resumable, progress=progress)
             try:
-                self.upload(job, body, progress, cancel=cancel)
+                job = self.upload(job, body, progress, cancel=cancel)
                 done = self.wait(job, on_update=progress, cancel=cancel)
                 return self.download(done, dest, progress, cancel=cancel)
             except JobCancelledError as exc:
