@@ -41,7 +41,7 @@ RESULT_COLUMNS = [
     "compliance_created_at",
     "compliance_redacted_at",
 ]
-_SIGNATURE = re.compile(r"X-Goog-Signature=([0-9A-Za-z%._~-]{8,})")
+_SIGNATURE = re.compile(r"(?:X-Goog-Signature|[?&]token)=([0-9A-Za-z%._~-]{8,})")
 _UPLOAD_ID = re.compile(r"upload_id=([0-9A-Za-z%._~-]{8,})")
 
 

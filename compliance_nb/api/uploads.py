@@ -8,8 +8,9 @@ IDs already checked by :func:`~.idsource.prepare_ids`), report ``uploading`` pro
 events, retry dropped connections and transient answers with back-off, send the bearer token
 only where :meth:`~.storage.TransferContext.auth_for` says (the API's own origin), and
 return the job the final answer holds, if any (the API's upload route answers with it).
-A resumable job whose upload URL is on the API host tries the resumable protocol first and,
-when the route does not offer sessions (:class:`SessionNotOffered`), gets one ``PUT``.
+A resumable job tries the resumable protocol first and, where the URL (the API's own upload
+route, which X documents with ``PUT`` only) offers no sessions (:class:`SessionNotOffered`),
+gets one ``PUT``.
 
 Examples
 --------
@@ -48,8 +49,10 @@ from .storage import (
 
 __all__ = ["SessionNotOffered", "answered_job", "upload_plain", "upload_resumable"]
 
-#: Answers to a session start meaning "this route takes no resumable sessions".
-_NO_SESSIONS = (400, 404, 405, 501)
+#: Answers to a session start meaning "no resumable sessions here": from any host, "not
+#: this method"; from the API's own upload route, also 400 and 404 (X documents only PUT).
+_NO_SESSION_METHOD = (405, 501)
+_NO_SESSIONS_ON_API = (400, 404, 405, 501)
 
 
 class SessionNotOffered(UploadError):
@@ -60,12 +63,11 @@ def answered_job(response: requests.Response) -> dict[str, Any] | None:
     """The job object in a transfer's answer (``{"data": ComplianceJob}``), if it has one.
 
     >>> response = requests.Response()
-    >>> response.headers["Content-Type"] = "application/json"
     >>> response._content = b'{"data": {"id": "7", "status": "in_progress"}}'
     >>> answered_job(response)["status"]
     'in_progress'
     """
-    if "json" not in response.headers.get("Content-Type", "").lower():
+    if not response.content.lstrip().startswith(b"{"):  # storage answers without a body
         return None
     try:
         body = response.json()
@@ -218,8 +220,9 @@ def upload_resumable(
     Raises
     ------
     SessionNotOffered
-        ``url`` is on the API's origin and its route refused to start a session (400, 404,
-        405 or 501): it takes the file in one ``PUT`` (:func:`upload_plain`).
+        The session start was refused as a method the URL does not take (405, 501), or,
+        on the API's own upload route, also with 400 or 404: the URL takes the file in one
+        ``PUT`` (:func:`upload_plain`).
     UploadError
         The retries are spent, the upload makes no progress, no session was started, or
         the storage service refused the upload.
@@ -326,10 +329,10 @@ def _start_session(ctx: TransferContext, url: str) -> str:
     response, _ = send_until_answered(
         ctx, send, 0, retry_post, "session start failed ({})", "session start answered {}"
     )
-    if response.status_code in _NO_SESSIONS and ctx.on_api(url):
+    status = response.status_code
+    if status in _NO_SESSION_METHOD or (status in _NO_SESSIONS_ON_API and ctx.on_api(url)):
         raise SessionNotOffered(
-            f"The API's upload route takes no resumable session (HTTP {response.status_code}).",
-            status=response.status_code,
+            f"The upload URL takes no resumable session (HTTP {status}).", status=status
         )
     if response.status_code not in (200, 201):
         raise storage_error(response, "upload", ctx)
