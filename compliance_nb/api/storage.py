@@ -58,6 +58,9 @@ __all__ = [
     "without_auth",
 ]
 
+#: 429s of the API's own routes in a row that wait for the reset (then: back-off retries).
+_MAX_RATE_WAITS = 5
+
 #: Request failures worth another try: the connection dropped or timed out.
 RETRYABLE_ERRORS = (
     requests.ConnectionError,
@@ -157,6 +160,10 @@ class TransferContext:
         The client's API base URL: requests to its origin carry ``bearer``.
     bearer : requests.auth.AuthBase, optional
         Sets the bearer token on a request (see :meth:`auth_for`).
+    rate_wait : callable, optional
+        ``rate_wait(response)`` waits for the rate-limit reset a 429 of the API's own
+        routes names and returns True, or returns False at once (no reset named, or one
+        beyond the client's longest wait): the 429 is then retried with back-off.
     """
 
     session: requests.Session
@@ -170,6 +177,7 @@ class TransferContext:
     job_name: str | None = None
     api_url: str | None = None
     bearer: requests.auth.AuthBase | None = None
+    rate_wait: Callable[[requests.Response], bool] | None = None
 
     def on_api(self, url: str) -> bool:
         """True when ``url`` is one of the API's own routes (its v2.168 transfer routes):
@@ -278,6 +286,7 @@ def send_until_answered(
         The first answer that is not transient (success or a refusal, for the caller to
         judge) and the failures in a row before it.
     """
+    rate_waits = 0
     while True:
         ctx.check_cancel()
         try:
@@ -285,6 +294,16 @@ def send_until_answered(
         except RETRYABLE_ERRORS as exc:
             failures = on_failure(failures, dropped.format(type(exc).__name__))
             continue
+        if (
+            response.status_code == 429
+            and ctx.rate_wait is not None
+            and rate_waits < _MAX_RATE_WAITS
+            and ctx.on_api(response.url or "")
+        ):
+            response.close()
+            if ctx.rate_wait(response):  # the API's own route: wait for its reset
+                rate_waits += 1
+                continue
         if transient(response.status_code):
             response.close()
             failures = on_failure(failures, answered.format(response.status_code))
