@@ -182,3 +182,20 @@ def test_a_401_from_another_host_says_the_token_stays_with_the_api(requests_mock
         make_client().upload(job, ["20"])
     assert "OTHERsecret" not in str(info.value)
     assert "Authorization" not in requests_mock.last_request.headers
+
+
+def test_a_redirect_from_the_api_route_to_storage_drops_the_token(requests_mock, tmp_path):
+    """Should X's download route answer with a redirect to a signed storage URL, the token
+    stays behind (requests drops Authorization when the host changes)."""
+    storage = (
+        "https://storage.googleapis.com/twttr-tweet-compliance/1/delivery/o?X-Goog-Signature=s"
+    )
+    requests_mock.get(API_DOWNLOAD, status_code=302, headers={"Location": storage})
+    get = requests_mock.get(storage, content=b'{"id":"20","action":"delete","reason":"deleted"}\n')
+    done = job_with(API_UPLOAD, API_DOWNLOAD, status="complete")
+    path = make_client().download(done, tmp_path / "r.jsonl")
+    assert path.read_bytes().endswith(b"\n")
+    first, second = requests_mock.request_history[-2:]
+    assert first.headers["Authorization"] == BEARER
+    assert second.url == storage and "Authorization" not in second.headers
+    assert get.call_count == 1
