@@ -9,9 +9,9 @@ creation answer found again by name), ``waiting`` (adaptive polling), ``files`` 
 ID and results files, checked and moved), ``job`` (the :class:`Job` model), ``ratelimit``
 (the per-route request budget), ``idsource`` (ID sources checked against the ID rule),
 ``storage`` (the transfers' session, which carries the token only where ``origin``
-allows, transfer errors and the retry bookkeeping shared by the transfers), ``uploads`` and ``downloads`` (the files moved at
-the job's URLs) and ``connect`` (the real API or the built-in sandbox). Knows nothing of
-DataFrames.
+allows, transfer errors and the retry bookkeeping shared by the transfers), ``uploads``
+and ``downloads`` (the files moved at the job's URLs) and ``connect`` (the real API or the
+built-in sandbox). Knows nothing of DataFrames.
 
 The public names are those of :mod:`compliance_nb`; the modules here are internal.
 """

@@ -190,6 +190,13 @@ class Sandbox:
     []
     True
 
+    Jobs handing out the API host's own upload and download routes (OpenAPI v2.168):
+
+    >>> with Sandbox(processing_delay=0, transfer_urls="api") as sb:
+    ...     job = sb.client().create_job("tweets")
+    >>> job.upload_url.split("?")[0].endswith(f"/2/compliance/jobs/{job.id}/upload")
+    True
+
     What the results will say, without running a job (one row per distinct ID):
 
     >>> Sandbox(seed=0).expected(["20", "20", "21"], "tweets").height
