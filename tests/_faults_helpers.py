@@ -41,7 +41,7 @@ RESULT_COLUMNS = [
     "compliance_created_at",
     "compliance_redacted_at",
 ]
-_SIGNATURE = re.compile(r"X-Goog-Signature=([0-9A-Za-z%._~-]{8,})")
+_SIGNATURE = re.compile(r"(?:X-Goog-Signature|[?&]token)=([0-9A-Za-z%._~-]{8,})")
 _UPLOAD_ID = re.compile(r"upload_id=([0-9A-Za-z%._~-]{8,})")
 
 
@@ -487,7 +487,11 @@ How the cases run (all against the sandbox on 127.0.0.1, with its fault injectio
   read it with `read_results` (what a run uses after its download) and `join_results`; one
   case truncates the sandbox's stored results file before a run downloads it.
 
-Every test also checks that the bearer token never reached a storage URL
+The cases on transfers (uploads, resumable chunks, downloads, the upload window) run twice:
+with signed storage URLs and with the API host's own upload and download routes of OpenAPI
+v2.168 (`Sandbox(transfer_urls="api")`, which want the bearer token); there a 429 from
+those routes waits for their `x-rate-limit-reset` (a `waiting` event) instead of a back-off
+retry. Every test also checks that the bearer token never reached a storage URL
 (`Sandbox.auth_leaks` is empty). The secrets checks (token and URL signatures in reprs,
 errors, logs at DEBUG including urllib3, the progress widget, terminal lines, CLI output,
 the ledger and its Parquet files, a saved notebook) are in `tests/api/test_security_secrets.py`.

@@ -20,6 +20,17 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("MPLBACKEND", "Agg")
 
 
+#: The two shapes of upload and download URLs X may hand out: signed storage URLs (the
+#: documented ones) and the API host's own routes (OpenAPI v2.168). See ``Sandbox``.
+TRANSFER_URL_MODES = ("storage", "api")
+
+
+@pytest.fixture(params=TRANSFER_URL_MODES)
+def transfer_urls(request: pytest.FixtureRequest) -> str:
+    """Each shape of the jobs' upload and download URLs in turn (``Sandbox(transfer_urls=)``)."""
+    return str(request.param)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[object]:
     """A running sandbox with no processing delay, fresh for each test."""

@@ -14,8 +14,9 @@ or step by step: ``create_job`` -> ``upload`` -> ``wait`` -> ``download``.
 
 The client holds the job routes; the HTTP side (the token, the per-route budget, retries
 with back-off, 429 waits, error answers) is :mod:`compliance_nb.api.session`, waiting is
-:mod:`compliance_nb.api.waiting`, and the uploads and downloads at the job's signed URLs
-are :mod:`compliance_nb.api.transfer` (a separate session that never carries the token).
+:mod:`compliance_nb.api.waiting`, and the uploads and downloads at the job's URLs are
+:mod:`compliance_nb.api.files` (a separate session; the token goes only to URLs on the
+API's own origin, :mod:`compliance_nb.api.origin`).
 Job creation is never retried blindly: after a failure the job is looked up by its
 (unique) name first, so a retry never makes a duplicate job.
 """
@@ -35,8 +36,6 @@ from .._events import CancelToken, ProgressCallback, emit, job_event
 from .._exceptions import InputError, JobCancelledError
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW, RESUMABLE_THRESHOLD
 from . import routes
-from .downloads import ByteSink
-from .files import download_results, upload_ids
 from .idsource import UploadBody, prepare_ids
 from .job import Job, check_job_id, check_kind
 from .session import (
@@ -48,7 +47,8 @@ from .session import (
     api_url_from_env,
     token_from_env,
 )
-from .storage import TransferContext, storage_session
+from .storage import storage_session
+from .transfers import ClientTransfers
 from .waiting import poll_until_complete
 
 __all__ = ["ComplianceClient"]
@@ -56,7 +56,7 @@ __all__ = ["ComplianceClient"]
 log = logging.getLogger("compliance_nb")
 
 
-class ComplianceClient:
+class ComplianceClient(ClientTransfers):
     """A client for X's batch compliance API (``/2/compliance/jobs``).
 
     Parameters
@@ -145,13 +145,16 @@ class ComplianceClient:
 
     # -- display ------------------------------------------------
     @property
-    def base_url(self) -> str:
-        """The API host, without a trailing slash."""
-        return self._api.base_url
-
-    @property
     def has_token(self) -> bool:
-        """True when a bearer token was given or found in the environment."""
+        """True when a bearer token was given or found in the environment.
+
+        Examples
+        --------
+        >>> ComplianceClient(bearer_token="AAAA-example", base_url="https://api.x.com").has_token
+        True
+        >>> ComplianceClient(bearer_token="", base_url="https://api.x.com").has_token
+        False
+        """
         return self._api.has_token
 
     def __repr__(self) -> str:
@@ -200,6 +203,16 @@ class ComplianceClient:
             A job of this kind is already running.
         InputError
             An unknown kind or a bad name.
+
+        Examples
+        --------
+        >>> from compliance_nb.sandbox import Sandbox
+        >>> with Sandbox(processing_delay=0) as sb:
+        ...     job = sb.client().create_job("users", name="my users")
+        >>> job.type, job.name, job.status
+        ('users', 'my users', 'created')
+        >>> job.upload_expires_at > job.created_at   # 15 minutes to upload the IDs
+        True
         """
         check_kind(kind)
         if name is None:
@@ -228,6 +241,16 @@ class ComplianceClient:
             No such job for this app (404, or 200 with ``errors``).
         InputError
             ``job_id`` is not a job ID.
+
+        Examples
+        --------
+        >>> from compliance_nb.sandbox import Sandbox
+        >>> with Sandbox(processing_delay=0) as sb:
+        ...     client = sb.client()
+        ...     job = client.create_job("tweets")
+        ...     again = client.get_job(job.id)
+        >>> again.id == job.id, again.status
+        (True, 'created')
         """
         return routes.get_job(self._api, check_job_id(job_id))
 
@@ -250,6 +273,17 @@ class ComplianceClient:
         ------
         InputError
             An unknown kind or status.
+
+        Examples
+        --------
+        >>> from compliance_nb.sandbox import Sandbox
+        >>> with Sandbox(processing_delay=0) as sb:
+        ...     client = sb.client()
+        ...     _ = client.create_job("users", name="first")
+        ...     created = [j.name for j in client.list_jobs("users", status="created")]
+        ...     complete = client.list_jobs("users", status="complete")
+        >>> created, complete
+        (['first'], [])
         """
         check_kind(kind)
         return routes.list_jobs(self._api, kind, status)
@@ -273,107 +307,6 @@ class ComplianceClient:
             No such job for this app.
         """
         return routes.cancel_job(self._api, check_job_id(job_id))
-
-    # -- transfers ------------------------------------------------
-    def _transfer_context(
-        self, job: Job, progress: ProgressCallback | None, cancel: CancelToken | None
-    ) -> TransferContext:
-        return TransferContext(
-            session=self._storage,
-            timeout=self._api.timeout,
-            max_retries=self._api.max_retries,
-            pause=lambda attempt, msg: self._api.pause(attempt, msg, progress, cancel, job=job),
-            progress=progress,
-            cancel=cancel,
-            kind=job.type,
-            job_id=job.id,
-            job_name=job.name,
-        )
-
-    def upload(
-        self,
-        job: Job,
-        source: Any,
-        progress: ProgressCallback | None = None,
-        *,
-        cancel: CancelToken | None = None,
-        chunk_size: int = 8 * 1024 * 1024,
-    ) -> None:
-        """Upload the IDs to the job's signed ``upload_url`` (no bearer token is sent).
-
-        Every line is validated before a byte is sent. Resumable jobs upload in chunks
-        and resume after failures.
-
-        Parameters
-        ----------
-        job : Job
-            A ``created`` job whose upload window is open.
-        source : iterable, path or binary file
-            IDs (int or decimal str), a path to a file with one ID per line, or a binary
-            file object.
-        progress : callable, optional
-            Receives ``uploading``, ``uploaded`` and ``retrying`` events.
-        cancel : CancelToken, optional
-            Stops the upload as soon as it is set.
-        chunk_size : int
-            Bytes per chunk of a resumable upload.
-
-        Raises
-        ------
-        InputError
-            A bad ID (the message names the line), or a job that takes no upload.
-        UploadWindowExpiredError
-            The job's 15-minute upload window is over.
-        UploadError
-            The storage service refused the upload.
-        """
-        ctx = self._transfer_context(job, progress, cancel)
-        upload_ids(ctx, job, source, chunk_size)
-
-    def download(
-        self,
-        job: Job,
-        dest: str | os.PathLike[str] | None = None,
-        progress: ProgressCallback | None = None,
-        *,
-        cancel: CancelToken | None = None,
-        sink: ByteSink | None = None,
-    ) -> Path:
-        """Download a complete job's results (JSON lines) to a file.
-
-        The file appears only when complete (it is written next to ``dest`` and renamed
-        into place).
-
-        Parameters
-        ----------
-        job : Job
-            A ``complete`` job.
-        dest : str or path-like, optional
-            A file path or an existing folder; by default a file named after the job in
-            the temporary folder.
-        progress : callable, optional
-            Receives ``downloading``, ``downloaded`` and ``retrying`` events.
-        cancel : CancelToken, optional
-            Stops the download as soon as it is set.
-        sink : ByteSink, optional
-            An object with ``feed(bytes)`` and ``restart()`` (such as a
-            ``ResultsParser``), given the bytes as they are written: the results can be
-            parsed while they download.
-
-        Returns
-        -------
-        Path
-            The results file.
-
-        Raises
-        ------
-        DownloadWindowExpiredError
-            The 7-day download window is over.
-        DownloadError
-            The job is not complete, or the storage service refused.
-        """
-        ctx = self._transfer_context(job, progress, cancel)
-        return download_results(ctx, job, dest, sink)
 
     # -- waiting ------------------------------------------------
     def wait(
@@ -417,6 +350,18 @@ class ComplianceClient:
             The job expired (e.g. nothing was uploaded in time).
         JobTimeoutError
             ``timeout`` seconds passed; the job goes on.
+
+        Examples
+        --------
+        >>> from compliance_nb.sandbox import Sandbox
+        >>> with Sandbox(processing_delay=0.2) as sb:
+        ...     client = sb.client()
+        ...     job = client.create_job("users")
+        ...     _ = client.upload(job, ["12", "13"])
+        ...     seen = []
+        ...     done = client.wait(job, poll_interval=0.1, on_update=seen.append)
+        >>> done.status, {e.stage for e in seen}
+        ('complete', {'processing'})
         """
         jid = check_job_id(job)
         kind = job.type if isinstance(job, Job) else None
@@ -474,6 +419,19 @@ class ComplianceClient:
         ------
         JobCancelledError
             ``cancel`` was set.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from compliance_nb.jobs.results import collapse_results, read_results
+        >>> from compliance_nb.sandbox import Sandbox
+        >>> ids = [str(1265324480517361664 + 7919 * i) for i in range(500)]
+        >>> with Sandbox(processing_delay=0) as sb, tempfile.TemporaryDirectory() as tmp:
+        ...     path = sb.client().run("tweets", ids, dest=tmp)
+        ...     got = collapse_results(read_results(path)).sort("id")
+        ...     want = sb.expected(ids, "tweets").drop_nulls("action").sort("id")
+        >>> got.equals(want)
+        True
         """
         check_kind(kind)
         self._api.require_token()
@@ -482,7 +440,7 @@ class ComplianceClient:
             use_resumable = body.size > RESUMABLE_THRESHOLD if resumable is None else resumable
             job = self.create_job(kind, name=name, resumable=use_resumable, progress=progress)
             try:
-                self.upload(job, body, progress, cancel=cancel)
+                job = self.upload(job, body, progress, cancel=cancel)
                 done = self.wait(job, on_update=progress, cancel=cancel)
                 return self.download(done, dest, progress, cancel=cancel)
             except JobCancelledError as exc:

@@ -3,7 +3,8 @@
 :func:`download_to` streams the results to a hidden temporary file next to the destination,
 resumes with ``Range`` after an interruption, and renames the file into place only when it
 is complete; a :class:`ByteSink` can take the bytes as they are written, so the results are
-parsed while they download. No bearer token is sent (:mod:`.storage`).
+parsed while they download. The bearer token goes along only when the URL is on the API's
+own origin (:meth:`~.storage.TransferContext.auth_for`).
 
 Examples
 --------
@@ -93,7 +94,12 @@ def download_to(ctx: TransferContext, url: str, dest: Path, sink: ByteSink | Non
                     headers["Range"] = f"bytes={done}-"
                 start_done = done
                 get = partial(
-                    ctx.session.get, url, headers=headers, stream=True, timeout=ctx.timeout
+                    ctx.session.get,
+                    url,
+                    headers=headers,
+                    auth=ctx.auth_for(url),
+                    stream=True,
+                    timeout=ctx.timeout,
                 )
                 response, failures = send_until_answered(
                     ctx, get, failures, retry_get, "{}", "HTTP {}"
@@ -109,7 +115,7 @@ def download_to(ctx: TransferContext, url: str, dest: Path, sink: ByteSink | Non
                         if sink is not None:
                             sink.restart()
                     elif status not in (200, 206) or (status == 206 and not done):
-                        raise storage_error(response, "download")
+                        raise storage_error(response, "download", ctx)
                     encoded = bool(response.headers.get("Content-Encoding"))
                     length = response.headers.get("Content-Length")
                     total = done + int(length) if length and not encoded else None

@@ -1,11 +1,11 @@
-"""A job's two files: its IDs, uploaded to the job's signed URL; its results, downloaded.
+"""A job's two files: its IDs, uploaded to the job's upload URL; its results, downloaded.
 
 Before a byte moves, the job is checked (it has the URL, it is in the right status, its
 window is open); the transfers themselves are :mod:`compliance_nb.api.uploads` and
-:mod:`compliance_nb.api.downloads`, whose storage
-session never carries the bearer token. A request error that is not transient becomes an
-:class:`~compliance_nb.UploadError` or :class:`~compliance_nb.DownloadError` whose message
-masks the signed URLs.
+:mod:`compliance_nb.api.downloads`, which follow whatever URL the job gives and send the
+bearer token only to the API's own origin (:mod:`compliance_nb.api.origin`). A request
+error that is not transient becomes an :class:`~compliance_nb.UploadError` or
+:class:`~compliance_nb.DownloadError` whose message masks the signed URLs and tokens.
 
 >>> results_path(Job(id="7", type="users", status="complete"), None).name
 'compliance-users-7.jsonl'
@@ -35,7 +35,7 @@ from .downloads import ByteSink, download_to
 from .idsource import prepare_ids
 from .job import Job
 from .storage import TransferContext
-from .uploads import upload_plain, upload_resumable
+from .uploads import SessionNotOffered, upload_plain, upload_resumable
 
 __all__ = ["download_results", "is_resumable", "results_path", "upload_ids"]
 
@@ -68,8 +68,11 @@ def is_resumable(job: Job) -> bool:
     return job.resumable or "x-goog-resumable" in unquote(job.upload_url or "").lower()
 
 
-def upload_ids(ctx: TransferContext, job: Job, source: Any, chunk_size: int) -> None:
+def upload_ids(ctx: TransferContext, job: Job, source: Any, chunk_size: int) -> Job:
     """Check every ID of ``source``, then upload them to the job's ``upload_url``.
+
+    A resumable job whose upload URL is on the API's own origin tries the resumable
+    protocol; when that route takes no sessions, the file goes in one ``PUT`` instead.
 
     Parameters
     ----------
@@ -82,6 +85,12 @@ def upload_ids(ctx: TransferContext, job: Job, source: Any, chunk_size: int) -> 
         The IDs (see :func:`~compliance_nb.api.idsource.prepare_ids`).
     chunk_size : int
         Bytes per chunk of a resumable upload.
+
+    Returns
+    -------
+    Job
+        The job as the upload's answer shows it (the API's upload route answers with the
+        job, now ``in_progress``); ``job`` itself when the answer holds none (storage).
 
     Raises
     ------
@@ -108,16 +117,23 @@ def upload_ids(ctx: TransferContext, job: Job, source: Any, chunk_size: int) -> 
             )
         log.info("uploading %d IDs to %s", body.count, mask_url(job.upload_url))
         try:
+            answer = None
             if is_resumable(job):
-                upload_resumable(ctx, job.upload_url, body, chunk_size=chunk_size)
+                try:
+                    answer = upload_resumable(ctx, job.upload_url, body, chunk_size=chunk_size)
+                except SessionNotOffered as exc:
+                    log.info("%s Sending the file in one PUT instead.", exc)
+                    answer = upload_plain(ctx, job.upload_url, body)
             else:
-                upload_plain(ctx, job.upload_url, body)
+                answer = upload_plain(ctx, job.upload_url, body)
         except requests.RequestException as exc:  # not a transient one: say what, mask URLs
             raise UploadError(
                 mask_text(f"The upload failed: {type(exc).__name__}: {exc}")
             ) from None
     finally:
         body.close()
+    if answer is not None and str(answer.get("id")) == job.id:
+        job = Job.from_api(answer)
     event = job_event(
         "uploaded",
         job,
@@ -126,6 +142,7 @@ def upload_ids(ctx: TransferContext, job: Job, source: Any, chunk_size: int) -> 
         message=f"{body.count} IDs uploaded",
     )
     emit(ctx.progress, event)
+    return job
 
 
 def results_path(job: Job, dest: str | os.PathLike[str] | None) -> Path:

@@ -1,9 +1,13 @@
-"""Talking to the storage service behind the signed URLs, for uploads and downloads alike.
+"""Talking to whatever serves a job's upload and download URLs, for both directions.
 
-A job's ``upload_url`` and ``download_url`` are signed URLs: credentials on their own. So
-every transfer goes through :func:`storage_session`, whose requests carry no
-``Authorization`` header (nor cookies) whatever the caller's session had, and the signatures
-are masked in urllib3's debug lines, which show whole URLs.
+A job's ``upload_url`` and ``download_url`` are opaque: signed storage URLs (credentials on
+their own), or the API host's own transfer routes (OpenAPI v2.168), which want the bearer
+token as well. Every transfer goes through :func:`storage_session`, whose requests carry no
+``Authorization`` header (nor cookies) whatever the caller's session had, and names the
+auth of each request with :meth:`TransferContext.auth_for`: the bearer token only for URLs
+on the API's own origin and routes (:func:`~compliance_nb.api.origin.is_api_route`),
+nothing anywhere else. Signatures and tokens are masked in urllib3's debug lines, which
+show whole URLs.
 
 What the upload and download loops share lives here too: :class:`TransferContext` (what a
 transfer needs from the client), which failures are worth another try (:data:`RETRYABLE_ERRORS`
@@ -41,6 +45,7 @@ from .._exceptions import (
     UploadWindowExpiredError,
 )
 from .._redact import mask_text
+from .origin import is_api_route
 
 __all__ = [
     "RETRYABLE_ERRORS",
@@ -52,6 +57,9 @@ __all__ = [
     "transient",
     "without_auth",
 ]
+
+#: 429s of the API's own routes in a row that wait for the reset (then: back-off retries).
+_MAX_RATE_WAITS = 5
 
 #: Request failures worth another try: the connection dropped or timed out.
 RETRYABLE_ERRORS = (
@@ -148,6 +156,14 @@ class TransferContext:
         Checked between requests and blocks.
     kind, job_id, job_name : str, optional
         The job, named in every event.
+    api_url : str, optional
+        The client's API base URL: requests to its origin carry ``bearer``.
+    bearer : requests.auth.AuthBase, optional
+        Sets the bearer token on a request (see :meth:`auth_for`).
+    rate_wait : callable, optional
+        ``rate_wait(response)`` waits for the rate-limit reset a 429 of the API's own
+        routes names and returns True, or returns False at once (no reset named, or one
+        beyond the client's longest wait): the 429 is then retried with back-off.
     """
 
     session: requests.Session
@@ -159,6 +175,26 @@ class TransferContext:
     kind: str | None = None
     job_id: str | None = None
     job_name: str | None = None
+    api_url: str | None = None
+    bearer: requests.auth.AuthBase | None = None
+    rate_wait: Callable[[requests.Response], bool] | None = None
+
+    def on_api(self, url: str) -> bool:
+        """True when ``url`` is one of the API's own routes (its v2.168 transfer routes):
+        :func:`~compliance_nb.api.origin.is_api_route`, the one rule for the token."""
+        return self.api_url is not None and is_api_route(url, self.api_url)
+
+    def auth_for(self, url: str) -> Callable[[requests.PreparedRequest], Any]:
+        """The ``auth=`` of every transfer request to ``url``: the bearer token on the API's
+        own origin, and a hook that removes any Authorization header everywhere else."""
+        if self.bearer is not None and self.on_api(url):
+            return self.bearer
+        return _strip_authorization
+
+    def upload_type(self, url: str) -> str:
+        """The Content-Type of an ID file sent to ``url``: what storage URLs are signed
+        with (``text/plain``), and the API route's documented ``application/octet-stream``."""
+        return "application/octet-stream" if self.on_api(url) else "text/plain"
 
     def event(self, stage: Any, **kw: Any) -> None:
         """Emit a progress event of ``stage`` for this job."""
@@ -250,6 +286,7 @@ def send_until_answered(
         The first answer that is not transient (success or a refusal, for the caller to
         judge) and the failures in a row before it.
     """
+    rate_waits = 0
     while True:
         ctx.check_cancel()
         try:
@@ -257,6 +294,16 @@ def send_until_answered(
         except RETRYABLE_ERRORS as exc:
             failures = on_failure(failures, dropped.format(type(exc).__name__))
             continue
+        if (
+            response.status_code == 429
+            and ctx.rate_wait is not None
+            and rate_waits < _MAX_RATE_WAITS
+            and ctx.on_api(response.url or "")
+        ):
+            response.close()
+            if ctx.rate_wait(response):  # the API's own route: wait for its reset
+                rate_waits += 1
+                continue
         if transient(response.status_code):
             response.close()
             failures = on_failure(failures, answered.format(response.status_code))
@@ -269,15 +316,20 @@ _XML_CODE = re.compile(r"<Code>\s*([^<]+?)\s*</Code>")
 _XML_MESSAGE = re.compile(r"<Message>\s*([^<]*?)\s*</Message>")
 
 
-def storage_error(response: requests.Response, direction: str) -> TransferError:
-    """Turn a storage error response (GCS XML or anything else) into a plain sentence.
+def storage_error(
+    response: requests.Response, direction: str, ctx: TransferContext | None = None
+) -> TransferError:
+    """Turn a refused transfer (GCS XML, an API problem, anything else) into a plain sentence.
 
     Parameters
     ----------
     response : requests.Response
-        The storage service's refusal.
+        The storage service's (or the API transfer route's) refusal.
     direction : str
         ``"upload"`` or ``"download"``.
+    ctx : TransferContext, optional
+        Says whether the URL was on the API's origin (a 401 elsewhere is explained: the
+        token only goes to the API).
 
     Returns
     -------
@@ -295,6 +347,9 @@ def storage_error(response: requests.Response, direction: str) -> TransferError:
     >>> type(error).__name__, error.status, error.code
     ('DownloadWindowExpiredError', 400, 'ExpiredToken')
     """
+    problem = _problem_body(response)
+    if problem is not None or response.status_code == 401:
+        return _api_refusal(response, direction, problem or {}, ctx)
     text = response.text or ""
     m = _XML_CODE.search(text)
     code = m.group(1) if m else None
@@ -304,19 +359,7 @@ def storage_error(response: requests.Response, direction: str) -> TransferError:
     upload = direction == "upload"
     base: type[TransferError] = UploadError if upload else DownloadError
     if code == "ExpiredToken":
-        if upload:
-            return UploadWindowExpiredError(
-                "The upload URL has expired: the job's 15-minute upload window is over. "
-                "Create a new job and upload the IDs again (code ExpiredToken).",
-                status=status,
-                code=code,
-            )
-        return DownloadWindowExpiredError(
-            "The download URL has expired: results are kept for 7 days after the job was "
-            "created. Run a new job for these IDs (code ExpiredToken).",
-            status=status,
-            code=code,
-        )
+        return _window_expired(direction, status, code)
     sentences = {
         "SignatureDoesNotMatch": (
             f"The storage service rejected the signed {direction} URL because the request did "
@@ -348,5 +391,69 @@ def storage_error(response: requests.Response, direction: str) -> TransferError:
         excerpt = " ".join(text.split())[:200]
         message = f"The storage service answered the {direction} with HTTP {status}" + (
             f": {excerpt!r}." if excerpt else "."
+        )
+    return base(mask_text(message), status=status, code=code)
+
+
+def _window_expired(direction: str, status: int, code: str | None) -> TransferError:
+    if direction == "upload":
+        return UploadWindowExpiredError(
+            "The upload URL has expired: the job's 15-minute upload window is over. "
+            f"Create a new job and upload the IDs again (code {code}).",
+            status=status,
+            code=code,
+        )
+    return DownloadWindowExpiredError(
+        "The download URL has expired: results are kept for 7 days after the job was "
+        f"created. Run a new job for these IDs (code {code}).",
+        status=status,
+        code=code,
+    )
+
+
+def _problem_body(response: requests.Response) -> dict[str, Any] | None:
+    """The JSON problem of an API-style refusal (None for XML or plain text)."""
+    if "json" not in response.headers.get("Content-Type", "").lower():
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _api_refusal(
+    response: requests.Response,
+    direction: str,
+    problem: dict[str, Any],
+    ctx: TransferContext | None,
+) -> TransferError:
+    """A refusal in the API's problem format (the v2.168 transfer routes), or any 401."""
+    status = response.status_code
+    title = str(problem.get("title") or "").strip()
+    detail = str(problem.get("detail") or "").strip()
+    said = ": ".join(x for x in (title, detail) if x)
+    code = title or None
+    if "expired" in said.lower():
+        return _window_expired(direction, status, code)
+    base: type[TransferError] = UploadError if direction == "upload" else DownloadError
+    url = response.url or ""
+    on_api = ctx.on_api(url) if ctx is not None and url else None
+    if status == 401 and on_api is False:
+        message = (
+            f"The {direction} URL's host asked for credentials (HTTP 401), but the bearer "
+            "token is only ever sent to the API's own origin "
+            f"({ctx.api_url if ctx is not None else 'base_url'}), and this URL is elsewhere. "
+            "If X now hands out URLs on another API host, point base_url at that host."
+        )
+    elif status == 401:
+        message = (
+            f"The API refused the bearer token on its {direction} route (HTTP 401"
+            + (f", {said}" if said else "")
+            + "). Check that the token is the app's bearer token."
+        )
+    else:
+        message = f"The API refused the {direction} (HTTP {status}" + (
+            f": {said})." if said else ")."
         )
     return base(mask_text(message), status=status, code=code)

@@ -5,8 +5,12 @@ the GCS resumable protocol: it starts a session, sends chunks aligned to
 :data:`~compliance_nb.rules.limits.RESUMABLE_CHUNK` and, after a failure, asks the session
 how much it stored and resumes from there. Both read an :class:`~.idsource.UploadBody` (the
 IDs already checked by :func:`~.idsource.prepare_ids`), report ``uploading`` progress
-events, retry dropped connections and transient answers with back-off, and send no bearer
-token (:mod:`.storage`).
+events, retry dropped connections and transient answers with back-off, send the bearer token
+only where :meth:`~.storage.TransferContext.auth_for` says (the API's own origin), and
+return the job the final answer holds, if any (the API's upload route answers with it).
+A resumable job tries the resumable protocol first and, where the URL (the API's own upload
+route, which X documents with ``PUT`` only) offers no sessions (:class:`SessionNotOffered`),
+gets one ``PUT``.
 
 Examples
 --------
@@ -25,7 +29,7 @@ import re
 import time
 from collections.abc import Iterator
 from functools import partial
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urljoin
 
 import requests
@@ -43,7 +47,34 @@ from .storage import (
     without_auth,
 )
 
-__all__ = ["upload_plain", "upload_resumable"]
+__all__ = ["SessionNotOffered", "answered_job", "upload_plain", "upload_resumable"]
+
+#: Answers to a session start meaning "no resumable sessions here": from any host, "not
+#: this method"; from the API's own upload route, also 400 and 404 (X documents only PUT).
+_NO_SESSION_METHOD = (405, 501)
+_NO_SESSIONS_ON_API = (400, 404, 405, 501)
+
+
+class SessionNotOffered(UploadError):
+    """The API's upload route refused to start a resumable session (it takes one ``PUT``)."""
+
+
+def answered_job(response: requests.Response) -> dict[str, Any] | None:
+    """The job object in a transfer's answer (``{"data": ComplianceJob}``), if it has one.
+
+    >>> response = requests.Response()
+    >>> response._content = b'{"data": {"id": "7", "status": "in_progress"}}'
+    >>> answered_job(response)["status"]
+    'in_progress'
+    """
+    if not response.content.lstrip().startswith(b"{"):  # storage answers without a body
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) and "id" in data else None
 
 
 class _ProgressReader:
@@ -91,8 +122,9 @@ def _retry_request(ctx: TransferContext, attempt: int, message: str) -> int:
     )
 
 
-def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> None:
-    """Upload the whole file in one ``PUT`` with ``Content-Type: text/plain``.
+def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> dict[str, Any] | None:
+    """Upload the whole file in one ``PUT`` (``Content-Type`` from
+    :meth:`~.storage.TransferContext.upload_type`).
 
     A dropped connection or a transient answer (408, 429, 5xx) is retried, the same bytes
     to the same URL, at most ``ctx.max_retries`` times.
@@ -105,6 +137,11 @@ def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> None:
         The job's signed ``upload_url``.
     body : UploadBody
         The checked IDs.
+
+    Returns
+    -------
+    dict or None
+        The job object of the answer (the API's upload route sends one; storage does not).
 
     Raises
     ------
@@ -120,7 +157,8 @@ def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> None:
             return ctx.session.put(
                 url,
                 data=_ProgressReader(f, body.size, ctx),
-                headers=without_auth({"Content-Type": "text/plain"}),
+                headers=without_auth({"Content-Type": ctx.upload_type(url)}),
+                auth=ctx.auth_for(url),
                 timeout=ctx.timeout,
             )
         finally:
@@ -131,12 +169,17 @@ def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> None:
         ctx, send, 0, retry_put, "upload interrupted ({})", "storage answered HTTP {}"
     )
     if response.status_code not in (200, 201):
-        raise storage_error(response, "upload")
+        raise storage_error(response, "upload", ctx)
     ctx.event("uploading", bytes_done=body.size, bytes_total=body.size)
+    return answered_job(response)
 
 
 class _Complete(Exception):
     """Internal: the storage service reports the upload complete."""
+
+    def __init__(self, job: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.job = job
 
 
 class _ServerError(Exception):
@@ -149,7 +192,7 @@ class _ServerError(Exception):
 
 def upload_resumable(
     ctx: TransferContext, url: str, body: UploadBody, chunk_size: int = 8 * 1024 * 1024
-) -> None:
+) -> dict[str, Any] | None:
     """Upload with the GCS resumable protocol.
 
     Start a session (``POST`` + ``x-goog-resumable: start`` -> 201 + ``Location``), send
@@ -169,8 +212,17 @@ def upload_resumable(
     chunk_size : int
         Bytes per ``PUT``, rounded down to a multiple of 256 KiB (at least one).
 
+    Returns
+    -------
+    dict or None
+        The job object of the final answer, if it has one.
+
     Raises
     ------
+    SessionNotOffered
+        The session start was refused as a method the URL does not take (405, 501), or,
+        on the API's own upload route, also with 400 or 404: the URL takes the file in one
+        ``PUT`` (:func:`upload_plain`).
     UploadError
         The retries are spent, the upload makes no progress, no session was started, or
         the storage service refused the upload.
@@ -181,6 +233,7 @@ def upload_resumable(
     offset = 0
     failures = 0
     ctx.event("uploading", bytes_done=0, bytes_total=total)
+    answer: dict[str, Any] | None = None
     f = body.open()
     try:
         while True:
@@ -195,9 +248,10 @@ def upload_resumable(
                     headers=without_auth(
                         {
                             "Content-Range": f"bytes {offset}-{end}/{total}",
-                            "Content-Type": "text/plain",
+                            "Content-Type": ctx.upload_type(session_uri),
                         }
                     ),
+                    auth=ctx.auth_for(session_uri),
                     timeout=ctx.timeout,
                 )
                 problem = None
@@ -205,6 +259,7 @@ def upload_resumable(
                 response = None
                 problem = f"upload interrupted at byte {offset} ({type(exc).__name__})"
             if response is not None and response.status_code in (200, 201):
+                answer = answered_job(response)
                 break
             if response is not None and response.status_code == 308:
                 new_offset = _stored_bytes(response)
@@ -218,7 +273,7 @@ def upload_resumable(
                 ctx.event("uploading", bytes_done=offset, bytes_total=total)
                 continue
             if response is not None and not transient(response.status_code):
-                raise storage_error(response, "upload")
+                raise storage_error(response, "upload", ctx)
             if response is not None:
                 problem = f"storage answered HTTP {response.status_code} at byte {offset}"
             # a dropped connection or a 5xx: ask the session what it has, then resume
@@ -236,8 +291,8 @@ def upload_resumable(
                 try:
                     offset = _query_status(ctx, session_uri, total)
                     break
-                except _Complete:
-                    offset = total
+                except _Complete as done:
+                    offset, answer = total, done.job
                     break
                 except RETRYABLE_ERRORS as exc:
                     problem = f"status query failed ({type(exc).__name__})"
@@ -249,6 +304,7 @@ def upload_resumable(
     finally:
         f.close()
     ctx.event("uploading", bytes_done=total, bytes_total=total)
+    return answer
 
 
 def _start_session(ctx: TransferContext, url: str) -> str:
@@ -260,11 +316,12 @@ def _start_session(ctx: TransferContext, url: str) -> str:
             data=b"",
             headers=without_auth(
                 {
-                    "Content-Type": "text/plain",
+                    "Content-Type": ctx.upload_type(url),
                     "Content-Length": "0",
                     "x-goog-resumable": "start",
                 }
             ),
+            auth=ctx.auth_for(url),
             timeout=ctx.timeout,
         )
 
@@ -272,8 +329,13 @@ def _start_session(ctx: TransferContext, url: str) -> str:
     response, _ = send_until_answered(
         ctx, send, 0, retry_post, "session start failed ({})", "session start answered {}"
     )
+    status = response.status_code
+    if status in _NO_SESSION_METHOD or (status in _NO_SESSIONS_ON_API and ctx.on_api(url)):
+        raise SessionNotOffered(
+            f"The upload URL takes no resumable session (HTTP {status}).", status=status
+        )
     if response.status_code not in (200, 201):
-        raise storage_error(response, "upload")
+        raise storage_error(response, "upload", ctx)
     location = response.headers.get("Location")
     if not location:
         raise UploadError(
@@ -303,12 +365,13 @@ def _query_status(ctx: TransferContext, session_uri: str, total: int) -> int:
                 "Content-Length": "0",
             }
         ),
+        auth=ctx.auth_for(session_uri),
         timeout=ctx.timeout,
     )
     if response.status_code in (200, 201):
-        raise _Complete
+        raise _Complete(answered_job(response))
     if response.status_code == 308:
         return _stored_bytes(response)
     if transient(response.status_code):
         raise _ServerError(response.status_code)
-    raise storage_error(response, "upload")
+    raise storage_error(response, "upload", ctx)

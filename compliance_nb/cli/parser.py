@@ -179,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="the bearer token the sandbox accepts (default: a random one, printed at start)",
     )
+    p.add_argument(
+        "--transfer-urls",
+        choices=("storage", "api"),
+        help="upload/download URLs jobs hand out: signed storage URLs (default) or the "
+        "API host's own /2/compliance/jobs/{id}/upload and /download routes",
+    )
     p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser(

@@ -13,8 +13,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``port``, ``host``, ``public_url``, ``delay``, ``seed`` and ``token`` (each may be
-        None: the sandbox's default).
+        ``port``, ``host``, ``public_url``, ``delay``, ``seed``, ``token`` and
+        ``transfer_urls`` (each may be None: the sandbox's default).
 
     Returns
     -------
@@ -31,6 +31,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         ("--delay", args.delay),
         ("--seed", args.seed),
         ("--token", args.token),
+        ("--transfer-urls", getattr(args, "transfer_urls", None)),
     ):
         if value is not None:
             argv += [flag, str(value)]

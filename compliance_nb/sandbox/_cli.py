@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from ._urls import TRANSFER_URL_MODES
+
 __all__ = ["serve_cli"]
 
 
@@ -24,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=0, help="oracle seed (default 0)")
     parser.add_argument("--token", default=None, help="bearer token to accept (default: random)")
+    parser.add_argument(
+        "--transfer-urls",
+        choices=TRANSFER_URL_MODES,
+        default="storage",
+        help="the upload/download URLs jobs hand out: signed storage URLs (default) or the "
+        "API host's own /2/compliance/jobs/{id}/upload and /download routes",
+    )
     return parser
 
 
@@ -41,11 +50,13 @@ def serve_cli(argv: list[str] | None = None) -> int:
         processing_delay=args.delay,
         seed=args.seed,
         bearer_token=args.token,
+        transfer_urls=args.transfer_urls,
     ).start()
     lines = [
         "compliance_nb sandbox: X's batch compliance API on this machine",
         f"API URL: {sandbox.url}",
         f"Bearer token: {sandbox.bearer_token}",
+        f"Upload and download URLs: {sandbox.transfer_urls}",
         "Use it from a shell or a notebook started from that shell:",
         f"  export COMPLIANCE_NB_API_URL={shlex.quote(sandbox.url)} "
         f"X_BEARER_TOKEN={shlex.quote(sandbox.bearer_token)}",

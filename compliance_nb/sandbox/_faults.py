@@ -2,7 +2,9 @@
 
 Routes: ``"create"``, ``"get"``, ``"list"``, ``"cancel"`` (the job API), ``"upload"``
 (single PUT), ``"upload_start"`` (resumable POST), ``"upload_chunk"`` (resumable PUT),
-``"download"`` and ``"processing"`` (what happens after an upload completes).
+``"download"`` and ``"processing"`` (what happens after an upload completes). The transfer
+routes name the same step at either URL shape: the storage URLs and the API's own upload
+and download routes (``transfer_urls="api"``); there the status faults answer as problems.
 
 Faults and their parameters:
 

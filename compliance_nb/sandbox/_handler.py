@@ -1,7 +1,8 @@
 """The HTTP request handler: each request goes to the job API or to the storage service.
 
-See ``_api.py`` (``/2/compliance/jobs...``) and ``_storage.py`` (``/storage/...``); the
-shared plumbing is in ``_http.py``.
+See ``_api.py`` (``/2/compliance/jobs...``), ``_transfer.py`` (the API's own upload and
+download routes, ``/2/compliance/jobs/{id}/upload`` and ``.../download``) and ``_storage.py``
+(``/storage/...``); the shared plumbing is in ``_http.py``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 from . import _problems as problems
 from ._api import ApiRoutes
 from ._http import Dropped
-from ._storage import StorageRoutes
+from ._transfer import TRANSFER_PATH, TransferRoutes
 
 __all__ = ["SandboxHandler"]
 
 
-class SandboxHandler(ApiRoutes, StorageRoutes):
+class SandboxHandler(ApiRoutes, TransferRoutes):
     """One connection's requests (HTTP/1.1 keep-alive)."""
 
     def do_GET(self) -> None:
@@ -40,6 +41,7 @@ class SandboxHandler(ApiRoutes, StorageRoutes):
         self._route = "unknown"
         self._drop_answer = False
         self._body_read = False
+        self._api_style = False
         self._job_id: str | None = None
         self._api_headers: dict[str, str] = {}
         split = urlsplit(self.path)
@@ -49,7 +51,9 @@ class SandboxHandler(ApiRoutes, StorageRoutes):
         self._path = split.path
         self._query = {k: v for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         try:
-            if split.path.rstrip("/") == "/2/compliance/jobs" or split.path.startswith(
+            if TRANSFER_PATH.match(split.path):
+                self._transfer_api(method)
+            elif split.path.rstrip("/") == "/2/compliance/jobs" or split.path.startswith(
                 "/2/compliance/jobs/"
             ):
                 self._api(method)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK", "Dropped", "HandlerBase"]
 
 CHUNK = 1 << 20
+#: the routes whose bodies a "drop" fault can cut after some bytes
+_STREAMED = ("upload", "upload_chunk", "download")
 
 
 class Dropped(Exception):
@@ -44,6 +46,7 @@ class HandlerBase(BaseHTTPRequestHandler):
     _api_headers: dict[str, str]  # added to every answer (rate-limit headers)
     _drop_answer: bool  # a "drop" fault with processed=True: act, then hang up
     _body_read: bool
+    _api_style: bool  # the API's transfer routes: JSON problems, the job in upload answers
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -106,6 +109,18 @@ class HandlerBase(BaseHTTPRequestHandler):
     def _send_xml(self, status: int, code: str, message: str, details: str | None = None) -> None:
         body = problems.storage_error(code, message, details)
         self._send(status, body, "application/xml; charset=UTF-8")
+
+    def _transfer_error(
+        self, status: int, code: str, message: str, details: str | None = None
+    ) -> None:
+        """A refused transfer: storage-style XML, or a problem on the API's own routes."""
+        if self._api_style:
+            status, body = problems.transfer_problem(
+                self.sandbox.problem_host, status, code, details or message
+            )
+            self._send_json(status, body)
+        else:
+            self._send_xml(status, code, message, details)
 
     # -- request bodies ---------------------------------------------------------------
 
@@ -190,7 +205,7 @@ class HandlerBase(BaseHTTPRequestHandler):
                 "x-rate-limit-reset": str(reset),
             }
             self._discard_body()
-            if api:
+            if api or self._api_style:
                 self._api_headers.update(headers)
                 self._send_json(429, problems.too_many_requests())
             else:
@@ -204,7 +219,7 @@ class HandlerBase(BaseHTTPRequestHandler):
         if fault.fault in ("500", "503"):
             status = int(fault.param("status", int(fault.fault)))
             self._discard_body()
-            if api:
+            if api or self._api_style:
                 title = "Service Unavailable" if status == 503 else "Internal Server Error"
                 self._send_json(status, problems.generic(status, title, "Injected fault."))
             else:
@@ -214,6 +229,6 @@ class HandlerBase(BaseHTTPRequestHandler):
         if fault.fault == "drop":
             if fault.params.get("processed"):
                 self._drop_answer = True  # the request takes effect, its answer is lost
-            elif not fault.params.get("after_bytes") or api or self._route == "upload_start":
+            elif not fault.params.get("after_bytes") or self._route not in _STREAMED:
                 raise Dropped
         return False

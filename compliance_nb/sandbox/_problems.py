@@ -19,6 +19,7 @@ __all__ = [
     "not_found_error",
     "storage_error",
     "too_many_requests",
+    "transfer_problem",
     "unauthorized",
 ]
 
@@ -83,6 +84,30 @@ def not_found_error(host: str, job_id: str) -> dict[str, Any]:
         "resource_id": job_id,
         "type": f"{host}/2/problems/resource-not-found",
     }
+
+
+_TRANSFER_PROBLEMS = {
+    # storage code -> (status, title, problem name) on the API's own transfer routes
+    "ExpiredToken": (403, "Forbidden", None),
+    "SignatureDoesNotMatch": (403, "Forbidden", None),
+    "NoSuchKey": (404, "Not Found Error", "resource-not-found"),
+    "NoSuchUpload": (404, "Not Found Error", "resource-not-found"),
+    "InvalidArgument": (400, "Invalid Request", "invalid-request"),
+    "InvalidRange": (416, "Range Not Satisfiable", None),
+}
+
+
+def transfer_problem(host: str, status: int, code: str, detail: str) -> tuple[int, dict[str, Any]]:
+    """The problem the API's upload and download routes answer where storage answers
+    ``code``: ``(status, body)``.
+
+    >>> transfer_problem("https://api.x.com", 400, "ExpiredToken", "The token has expired.")
+    (403, {'title': 'Forbidden', 'detail': 'The token has expired.', 'type': 'about:blank', \
+'status': 403})
+    """
+    status, title, name = _TRANSFER_PROBLEMS.get(code, (status, "Bad Request", None))
+    kind = f"{host}/2/problems/{name}" if name else "about:blank"
+    return status, {"title": title, "detail": detail, "type": kind, "status": status}
 
 
 def storage_error(code: str, message: str, details: str | None = None) -> bytes:

@@ -20,13 +20,15 @@ Choices where the API is unconfirmed (see the ``Sandbox`` docstring for the swit
   200 and changes nothing;
 * a resumable session lives as long as the job's upload window;
 * DELETE on a job that has finished (complete, failed, expired) answers 200, job unchanged;
-* an unknown job ID answers 404 with a ``resource-not-found`` problem.
+* an unknown job ID answers 404 with a ``resource-not-found`` problem;
+* jobs hand out signed storage URLs unless ``transfer_urls="api"``; the API's own upload
+  and download routes (OpenAPI v2.168, ``_transfer.py``) are served either way, and want
+  the bearer token as well as the job's signed ``token`` (both switchable).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import hmac
 import logging
 import os
@@ -47,42 +49,17 @@ import polars as pl
 
 from ..rules.ids import TWITTER_EPOCH_MS
 from ..rules.limits import DOWNLOAD_WINDOW, RATE_LIMIT, RATE_WINDOW, UPLOAD_WINDOW
+from ._budget import RouteBudget
 from ._faults import FaultPlan
 from ._handler import SandboxHandler
 from ._jobs import JobRecord, JobStore
-from ._oracle import Oracle, UploadFormatError, read_id_file
-from ._signing import UrlSigner
+from ._oracle import Oracle
+from ._processing import upload_complete
+from ._urls import TransferUrls
 
 __all__ = ["Sandbox"]
 
 logger = logging.getLogger(__name__)
-
-BUCKETS = {"tweets": "twttr-tweet-compliance", "users": "twttr-user-compliance"}
-
-
-class _RouteBudget:
-    """``limit`` requests per route per fixed window of ``window`` seconds."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._lock = threading.Lock()
-        self._state: dict[str, list[float]] = {}  # route -> [window start, count]
-
-    def spend(self, route: str, count_it: bool = True) -> tuple[bool, int, int, int]:
-        """Count one request (unless ``count_it`` is false); return
-        (allowed, limit, remaining, reset in epoch seconds)."""
-        now = time.time()
-        with self._lock:
-            start, count = self._state.get(route, [now, 0])
-            if now >= start + self.window:
-                start, count = now, 0
-            allowed = count < self.limit
-            if allowed and count_it:
-                count += 1
-            self._state[route] = [start, count]
-        reset = int(start + self.window) + (0 if (start + self.window).is_integer() else 1)
-        return allowed, self.limit, max(0, self.limit - int(count)), reset
 
 
 class _Server(ThreadingHTTPServer):
@@ -159,11 +136,32 @@ class Sandbox:
         How a job ID the API does not know is answered: ``"404"`` (a
         ``resource-not-found`` problem) or ``"200"`` (no ``data``, the same error in
         ``errors``, as other v2 lookups answer). X does not document which.
+    transfer_urls : {"storage", "api"}, default "storage"
+        The shape of the ``upload_url`` and ``download_url`` jobs hand out: signed storage
+        URLs (``/storage/...?X-Goog-Signature=...``, used without credentials, as X's docs
+        show), or the API host's own routes of OpenAPI v2.168,
+        ``{url}/2/compliance/jobs/{id}/upload?token=...`` and ``.../download?token=...``.
+        The API routes are served in either mode.
+    transfer_auth : bool, default True
+        The API's upload and download routes require the bearer token (401 without it).
+    transfer_rate_limit : bool, default True
+        The API's upload and download routes count against a rate limit of their own
+        (``rate_limit`` per window each; 429 beyond it).
+    api_resumable : {"single", "sessions"}, default "single"
+        How the API's upload route takes a resumable job's file: ``"single"``, one ``PUT``
+        of the whole file (a session start is refused with 405); ``"sessions"``, the
+        resumable protocol of the storage URLs (``POST`` with ``x-goog-resumable: start``,
+        then ``PUT`` requests with ``Content-Range`` at the session URI; a plain ``PUT`` is
+        refused with 400). X does not say which.
+    transfer_base_url : str, optional
+        The base URL of the handed-out upload and download URLs (default: :attr:`url`); for
+        tests where they point at another host (a proxy in front of this sandbox).
 
     Raises
     ------
     ValueError
-        When ``unknown_job`` is neither choice, ``rate_limit`` is below 1, a window is not
+        When ``unknown_job``, ``transfer_urls`` or ``api_resumable`` is not one of its
+        choices, ``rate_limit`` is below 1, a window is not
         positive or ``processing_delay`` is negative.
 
     See Also
@@ -190,6 +188,13 @@ class Sandbox:
     ...     print(client.list_jobs("tweets"))
     ...     print(sb.url.startswith("http://127.0.0.1:"))
     []
+    True
+
+    Jobs handing out the API host's own upload and download routes (OpenAPI v2.168):
+
+    >>> with Sandbox(processing_delay=0, transfer_urls="api") as sb:
+    ...     job = sb.client().create_job("tweets")
+    >>> job.upload_url.split("?")[0].endswith(f"/2/compliance/jobs/{job.id}/upload")
     True
 
     What the results will say, without running a job (one row per distinct ID):
@@ -221,9 +226,16 @@ class Sandbox:
         extra_lines: float = 0.05,
         scrub_geo_action: str = "delete",
         unknown_job: str = "404",
+        transfer_urls: str = "storage",
+        transfer_auth: bool = True,
+        transfer_rate_limit: bool = True,
+        api_resumable: str = "single",
+        transfer_base_url: str | None = None,
     ) -> None:
         if unknown_job not in ("404", "200"):
             raise ValueError(f"unknown_job must be '404' or '200', not {unknown_job!r}")
+        if api_resumable not in ("single", "sessions"):
+            raise ValueError(f"api_resumable must be 'single' or 'sessions', not {api_resumable!r}")
         if rate_limit < 1 or rate_window <= 0:
             raise ValueError("rate_limit must be >= 1 and rate_window > 0")
         if processing_delay < 0 or upload_window <= 0 or download_window <= 0:
@@ -245,6 +257,11 @@ class Sandbox:
         self.created_blocks_new_job = created_blocks_new_job
         self.unknown_job = unknown_job
         self.problem_host = problem_host.rstrip("/")
+        self.transfer_urls = transfer_urls
+        self.transfer_auth = bool(transfer_auth)
+        self.transfer_rate_limit = bool(transfer_rate_limit)
+        self.api_resumable = api_resumable
+        self.transfer_base_url = transfer_base_url.rstrip("/") if transfer_base_url else None
         self.oracle = Oracle(
             seed,
             rates,
@@ -256,9 +273,10 @@ class Sandbox:
         self.requests_log: list[dict[str, Any]] = []
         self.auth_leaks: list[dict[str, Any]] = []
         self.created_job_ids: list[str] = []
-        self._signer = UrlSigner(secrets.token_bytes(32))
+        self._urls = TransferUrls(secrets.token_bytes(32), transfer_urls)
+        self._signer = self._urls.signer
         self._jobs = JobStore(expire_complete_jobs)
-        self._budget = _RouteBudget(self.rate_limit, self.rate_window)
+        self._budget = RouteBudget(self.rate_limit, self.rate_window)
         self._log_lock = threading.Lock()
         self._id_lock = threading.Lock()
         self._last_id = 0
@@ -434,33 +452,15 @@ class Sandbox:
                 ):
                     return None, other
             job_id = self._new_job_id()
-            created = float(int(now))
-            base = self.url
-            obj = f"{self._app_id}_{job_id}"
-            date = _dt.datetime.fromtimestamp(created, tz=_dt.timezone.utc).strftime(
-                "%Y%m%dT%H%M%SZ"
-            )
-            if resumable:
-                upload_headers = "content-length;content-type;host;x-goog-resumable"
-                upload_method = "POST"
-            else:
-                upload_headers, upload_method = "content-type;host", "PUT"
-            upload_url = self._signer.sign(
-                base,
-                f"/storage/{BUCKETS[kind]}/{job_id}/submission/{obj}",
-                method=upload_method,
-                expires=max(1, round(self.upload_window)),
-                signed_headers=upload_headers,
-                content_type="text/plain",
-                date=date,
-            )
-            download_url = self._signer.sign(
-                base,
-                f"/storage/{BUCKETS[kind]}/{job_id}/delivery/{obj}",
-                method="GET",
-                expires=max(1, round(self.download_window)),
-                signed_headers="host",
-                date=date,
+            upload_url, download_url = self._urls.for_job(
+                self.transfer_base_url or self.url,
+                kind,
+                job_id,
+                f"{self._app_id}_{job_id}",
+                resumable=resumable,
+                created=float(int(now)),
+                upload_window=self.upload_window,
+                download_window=self.download_window,
             )
             job = JobRecord(
                 id=job_id,
@@ -478,52 +478,4 @@ class Sandbox:
             return job, None
 
     def _upload_complete(self, job: JobRecord, source: Path, size: int) -> None:
-        """A whole ID file arrived (moved from ``source``): start processing, the first time."""
-        target = self._job_dir(job.id) / "submission.txt"
-        with self._jobs.lock:
-            job.uploads += 1
-            if job.status != "created" or job.uploaded_at is not None:
-                source.unlink(missing_ok=True)
-                return
-            os.replace(source, target)
-            job.upload_bytes = size
-            job.uploaded_at = time.time()
-            job.status = "in_progress"
-            fault = self.faults.take("processing")
-            delay = self.processing_delay
-            error = None
-            if fault is not None and fault.fault == "slow":
-                delay = float(fault.param("seconds", 5.0))
-            elif fault is not None and fault.fault == "fail":
-                error = str(fault.param("error", "The job failed while processing (injected)."))
-            job.processing_delay = delay
-        worker = threading.Thread(
-            target=self._process, args=(job, target, delay, error), daemon=True
-        )
-        self._workers = [w for w in self._workers if w.is_alive()]
-        self._workers.append(worker)
-        worker.start()
-
-    def _process(self, job: JobRecord, source: Path, delay: float, error: str | None) -> None:
-        outcome: tuple[str, str | None]
-        stats: dict[str, int] = {}
-        try:
-            if error is not None:
-                outcome = ("failed", error)
-            else:
-                ids, n_lines = read_id_file(source)
-                results = self._results_path(job.id)
-                part = results.with_suffix(".part")
-                stats["result_lines"] = self.oracle.write_results(ids, job.type, part)
-                os.replace(part, results)
-                stats.update(n_lines=n_lines, n_ids=len(ids), results_bytes=results.stat().st_size)
-                outcome = ("complete", None)
-        except UploadFormatError as exc:
-            outcome = ("failed", str(exc))
-        except Exception as exc:  # the job fails instead of the thread dying silently
-            outcome = ("failed", f"Internal error while processing the job: {exc}")
-        with self._jobs.lock:
-            for key, value in stats.items():
-                setattr(job, key, value)
-            job.ready_at = max(time.time(), (job.uploaded_at or 0.0) + delay)
-            job.outcome = outcome
+        upload_complete(self, job, source, size)

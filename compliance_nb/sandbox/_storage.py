@@ -113,7 +113,9 @@ class StorageRoutes(HandlerBase):
         if time.time() < deadline:
             return False
         self._discard_body()
-        self._send_xml(400, "ExpiredToken", "Invalid argument.", "The provided token has expired.")
+        self._transfer_error(
+            400, "ExpiredToken", "Invalid argument.", "The provided token has expired."
+        )
         return True
 
     def _upload(self, job: JobRecord, query: dict[str, str], drop_after: int | None) -> None:
@@ -121,6 +123,10 @@ class StorageRoutes(HandlerBase):
             return
         if self._expired(job.upload_expires):
             return
+        self._receive_upload(job, drop_after)
+
+    def _receive_upload(self, job: JobRecord, drop_after: int | None) -> None:
+        """Store the whole body as the job's ID file and answer (after the checks)."""
         folder = self.sandbox._job_dir(job.id)
         part = folder / f"upload-{secrets.token_hex(6)}.part"
         digest = hashlib.md5(usedforsecurity=False)
@@ -137,16 +143,27 @@ class StorageRoutes(HandlerBase):
             part.unlink(missing_ok=True)
             raise
         self.sandbox._upload_complete(job, part, size)
-        self._send(200, b"", None, {"ETag": f'"{digest.hexdigest()}"'})
+        self._upload_answer(job, {"ETag": f'"{digest.hexdigest()}"'})
+
+    def _upload_answer(self, job: JobRecord, headers: dict[str, str] | None = None) -> None:
+        """The answer to a finished upload: empty from storage, the job from the API."""
+        if self._api_style:
+            self._send_json(200, {"data": self.sandbox._job_json(job)}, headers)
+        else:
+            self._send(200, b"", None, headers)
 
     def _upload_start(self, job: JobRecord, query: dict[str, str]) -> None:
         if not self._signature_ok(query, "POST", self.headers.get("Content-Type")):
             return
         if self._expired(job.upload_expires):
             return
+        self._start_session(job)
+
+    def _start_session(self, job: JobRecord) -> None:
+        """Start a resumable session (after the checks): 201 with the session's Location."""
         self._discard_body()
         if self.headers.get("x-goog-resumable", "").lower() != "start":
-            self._send_xml(
+            self._transfer_error(
                 400,
                 "InvalidArgument",
                 "Invalid argument.",
@@ -161,9 +178,9 @@ class StorageRoutes(HandlerBase):
         location = f"{job.upload_url}&upload_id={upload_id}"
         self._send(201, b"", None, {"Location": location})
 
-    def _session_status(self, session: UploadSession) -> None:
+    def _session_status(self, job: JobRecord, session: UploadSession) -> None:
         if session.complete:
-            self._send(200)
+            self._upload_answer(job)
         elif session.stored:
             self._send(308, headers={"Range": f"bytes=0-{session.stored - 1}"})
         else:
@@ -173,10 +190,14 @@ class StorageRoutes(HandlerBase):
         base = {k: v for k, v in query.items() if k != "upload_id"}
         if not self._signature_ok(base, "POST", "text/plain"):
             return
-        session = job.sessions.get(query["upload_id"])
+        self._store_chunk(job, query["upload_id"], drop_after)
+
+    def _store_chunk(self, job: JobRecord, upload_id: str, drop_after: int | None) -> None:
+        """One ``PUT`` at a session URI (after the signature check): a chunk or a query."""
+        session = job.sessions.get(upload_id)
         if session is None:
             self._discard_body()
-            self._send_xml(404, "NoSuchUpload", "The requested upload was not found.")
+            self._transfer_error(404, "NoSuchUpload", "The requested upload was not found.")
             return
         if self._expired(job.upload_expires):
             return
@@ -194,7 +215,7 @@ class StorageRoutes(HandlerBase):
                 self._discard_body()
                 if total is not None and session.total is None:
                     session.total = total
-                self._session_status(session)
+                self._session_status(job, session)
                 return
             first, last = int(m.group(1)), int(m.group(2))
             if last < first or (total is not None and last >= total):
@@ -209,7 +230,7 @@ class StorageRoutes(HandlerBase):
                 return
         if session.complete:
             self._discard_body()
-            self._send(200)
+            self._upload_answer(job)
             return
         if first > session.stored:
             self._bad_range(
@@ -243,23 +264,32 @@ class StorageRoutes(HandlerBase):
         if whole:
             session.complete = True
             self.sandbox._upload_complete(job, session.path, session.stored)
-            self._send(200)
+            self._upload_answer(job)
         else:
-            self._session_status(session)
+            self._session_status(job, session)
 
     def _bad_range(self, message: str) -> None:
         self._discard_body()
-        self._send_xml(400, "InvalidArgument", "Invalid argument.", message)
+        self._transfer_error(400, "InvalidArgument", "Invalid argument.", message)
 
     def _download(self, job: JobRecord, query: dict[str, str], drop_after: int | None) -> None:
         if not self._signature_ok(query, "GET", None):
             return
         if self._expired(job.download_expires):
             return
+        self._send_results(job, drop_after)
+
+    def _send_results(self, job: JobRecord, drop_after: int | None) -> None:
+        """The results file (after the checks), honouring ``Range``."""
         self._discard_body()
         results = self.sandbox._results_path(job.id)
         if job.status != "complete" or not results.exists():
-            self._send_xml(404, "NoSuchKey", "The specified key does not exist.")
+            self._transfer_error(
+                404,
+                "NoSuchKey",
+                "The specified key does not exist.",
+                f"The results of job {job.id} are not ready (the job is {job.status}).",
+            )
             return
         size = results.stat().st_size
         start, end, status = 0, size - 1, 200
@@ -274,8 +304,10 @@ class StorageRoutes(HandlerBase):
                 else:
                     start = max(0, size - int(m.group(2)))
                 if start >= size or start > end:
-                    self._api_headers = {"Content-Range": f"bytes */{size}"}
-                    self._send_xml(416, "InvalidRange", "The requested range cannot be satisfied.")
+                    self._api_headers = {**self._api_headers, "Content-Range": f"bytes */{size}"}
+                    self._transfer_error(
+                        416, "InvalidRange", "The requested range cannot be satisfied."
+                    )
                     return
                 status = 206
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
@@ -283,8 +315,9 @@ class StorageRoutes(HandlerBase):
         if drop_after is None:
             self._log(status)
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        for key, value in headers.items():
+        kind = "application/octet-stream" if self._api_style else "text/plain; charset=utf-8"
+        self.send_header("Content-Type", kind)
+        for key, value in {**self._api_headers, **headers}.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(length))
         self.end_headers()

@@ -74,12 +74,30 @@ def test_demo_writes_results_charts_and_report_and_prints_the_summary(capsys, tm
     assert "[tweets" in err  # progress lines go to stderr
 
 
-def test_demo_verdicts_are_the_sandbox_oracles(capsys, tmp_path, sandbox):
+def test_demo_verdicts_are_the_sandbox_oracles(
+    capsys, tmp_path, sandbox, transfer_urls, monkeypatch
+):
+    """In both worlds: the demo's sandbox hands out signed storage URLs, or the API host's
+    own upload and download routes."""
+    import compliance_nb.sandbox as sandbox_pkg
+
+    made: list = []
+
+    class Sandbox(sandbox_pkg.Sandbox):
+        def __init__(self, **kw):
+            super().__init__(transfer_urls=transfer_urls, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(sandbox_pkg, "Sandbox", Sandbox)
     rc, _, _ = run(capsys, "demo", "--out", tmp_path, "--n", 200)
     assert rc == 0
     checked = pl.read_parquet(tmp_path / "checked.parquet")
     flagged = set(checked.filter(pl.col("compliant").not_())["id"].to_list())
     assert flagged == expected_action_ids(sandbox, checked["id"].to_list())
+    assert [box.transfer_urls for box in made] == [transfer_urls]  # the demo used it
+    routes = [(r["route"], r["status"]) for r in made[0].requests_log]
+    assert ("upload", 200) in routes and ("download", 200) in routes
+    assert made[0].auth_leaks == []
 
 
 def test_demo_uses_the_sandbox_even_with_a_token_and_never_shows_it(capsys, tmp_path, monkeypatch):
@@ -463,6 +481,27 @@ def test_sandbox_command_delegates_to_serve_cli(monkeypatch):
     assert seen == [["--port", "8765", "--delay", "0.5", "--seed", "3"]]
     assert main(["sandbox", "--token", "my-sandbox-token"]) == 0
     assert seen[-1] == ["--token", "my-sandbox-token"]
+    assert main(["sandbox", "--transfer-urls", "api"]) == 0
+    assert seen[-1] == ["--transfer-urls", "api"]
+
+
+def test_sandbox_transfer_urls_flag_reaches_the_server(monkeypatch, capsys):
+    from compliance_nb.sandbox import _server
+
+    made: list = []
+
+    def serve_forever(self):  # stop at once instead of serving until Ctrl-C
+        made.append(self)
+        self.stop()
+
+    monkeypatch.setattr(_server.Sandbox, "serve_forever", serve_forever)
+    assert main(["sandbox", "--transfer-urls", "api"]) == 0
+    assert made and made[0].transfer_urls == "api"
+    assert "Upload and download URLs: api" in capsys.readouterr().out
+    assert main(["sandbox"]) == 0
+    assert made[-1].transfer_urls == "storage"  # the default
+    rc = main(["sandbox", "--transfer-urls", "gcs"])
+    assert rc == 2
 
 
 @pytest.mark.slow

@@ -2,6 +2,12 @@
 each run either gives exactly the clean run's result or a clear error; never a wrong table.
 
 Cases and what the user sees come from ``_faults_helpers.CASES`` (also docs/reliability.md).
+
+The faults on transfers (uploads, resumable chunks, downloads, the upload window) run in
+both worlds: with the signed storage URLs X documents, and with the API host's own upload
+and download routes (``transfer_urls="api"``, whose upload route speaks the resumable
+protocol here so that the chunk faults apply). The faults on the job routes alone (create,
+get, list, the rate budget, jobs that end badly) run once: they do not touch the URLs.
 """
 
 from __future__ import annotations
@@ -32,6 +38,25 @@ from compliance_nb.sandbox import Sandbox
 TRANSIENT = group_cases("Transient errors")
 CHUNKS = group_cases("Resumable upload chunks")
 WINDOW = [c for c in group_cases("Upload window") if c.outcome == "recovers"]
+TRANSFER_ROUTES = {"upload", "upload_start", "upload_chunk", "download"}
+MODES = ("storage", "api")
+
+
+def in_both_worlds(cases: list[Any]) -> list[Any]:
+    """``(case, mode)`` params: the storage world for every case, the API routes' world
+    too for the cases whose faults hit a transfer."""
+    params = []
+    for c in cases:
+        for mode in MODES:
+            if mode == "storage" or any(f[0] in TRANSFER_ROUTES for f in c.faults):
+                params.append(pytest.param(c, mode, id=f"{c.id}-{mode}"))
+    return params
+
+
+def world(mode: str, **kw: Any) -> Sandbox:
+    """A sandbox handing out ``mode``'s transfer URLs."""
+    kw.setdefault("processing_delay", 0)
+    return Sandbox(transfer_urls=mode, api_resumable="sessions", **kw)
 
 
 def frame(ids: list[int] = IDS) -> pl.DataFrame:
@@ -56,9 +81,9 @@ def assert_no_leak(sb: Any) -> None:
     assert sb.auth_leaks == [], "the bearer token reached a storage URL"
 
 
-@pytest.mark.parametrize("c", TRANSIENT, ids=[c.id for c in TRANSIENT])
-def test_transient_fault_gives_the_clean_result_and_one_job(c, tmp_path):
-    with Sandbox(processing_delay=0) as sb:
+@pytest.mark.parametrize(("c", "mode"), in_both_worlds(TRANSIENT))
+def test_transient_fault_gives_the_clean_result_and_one_job(c, mode, tmp_path):
+    with world(mode) as sb:
         plan(sb, c)
         threshold = 0 if c.extra.get("resumable") else 10**9
         out, events = run(sb, tmp_path, resumable_threshold=threshold)
@@ -74,11 +99,11 @@ def test_transient_fault_gives_the_clean_result_and_one_job(c, tmp_path):
         assert_no_leak(sb)
 
 
-@pytest.mark.parametrize("c", CHUNKS, ids=[c.id for c in CHUNKS])
-def test_fault_on_one_chunk_of_a_resumable_upload_is_resumed(c, tmp_path):
+@pytest.mark.parametrize(("c", "mode"), in_both_worlds(CHUNKS))
+def test_fault_on_one_chunk_of_a_resumable_upload_is_resumed(c, mode, tmp_path):
     """A 3-chunk resumable upload (256 KiB chunks); the fault hits chunk 1, 2 or 3."""
     ids = [1_500_000_000_000_000_000 + 7919 * i for i in range(30_000)]  # ~600 KB, 3 chunks
-    with Sandbox(processing_delay=0) as sb:
+    with world(mode) as sb:
         client = sb.client(sleep=fast_sleep)
         job = client.create_job("tweets", resumable=True)
         chunk = c.extra["chunk"]
@@ -109,16 +134,20 @@ def test_fault_on_one_chunk_of_a_resumable_upload_is_resumed(c, tmp_path):
 STORAGE_429 = [c for c in group_cases("Rate limits") if c.id.startswith("storage-429")]
 
 
-@pytest.mark.parametrize("c", STORAGE_429, ids=[c.id for c in STORAGE_429])
-def test_storage_429_is_retried(c, tmp_path):
-    with Sandbox(processing_delay=0) as sb:
+@pytest.mark.parametrize(("c", "mode"), in_both_worlds(STORAGE_429))
+def test_storage_429_is_retried(c, mode, tmp_path):
+    with world(mode) as sb:
         plan(sb, c)
         threshold = 0 if c.extra["resumable"] else 10**9
         out, events = run(sb, tmp_path, resumable_threshold=threshold)
         assert joined_rows(out) == expected_rows(sb, IDS)
         assert sb.faults.pending() == []
         assert sb.jobs_created == c.jobs
-        assert any(e.stage == "retrying" and "429" in (e.message or "") for e in events)
+        # the API's own routes name their reset: the client waits for it (a chunk PUT,
+        # like any 429 from storage, is retried with back-off)
+        waits = mode == "api" and c.faults[0][0] != "upload_chunk"
+        stage = "waiting" if waits else "retrying"
+        assert any(e.stage == stage and "429" in (e.message or "") for e in events)
         assert_no_leak(sb)
 
 
@@ -161,9 +190,9 @@ def test_fast_polling_stays_inside_a_small_budget(tmp_path):
         assert_no_leak(sb)
 
 
-@pytest.mark.parametrize("c", WINDOW, ids=[c.id for c in WINDOW])
-def test_upload_window_over_before_the_upload_makes_a_new_job(c, tmp_path):
-    with Sandbox(processing_delay=0) as sb:
+@pytest.mark.parametrize(("c", "mode"), in_both_worlds(WINDOW))
+def test_upload_window_over_before_the_upload_makes_a_new_job(c, mode, tmp_path):
+    with world(mode) as sb:
         plan(sb, c)
         out, events = run(sb, tmp_path)
         assert joined_rows(out) == expected_rows(sb, IDS)
@@ -246,11 +275,12 @@ def test_job_expired_before_download_is_a_clear_error(tmp_path):
         assert_no_leak(sb)
 
 
-def test_download_cut_halfway_is_resumed_with_range(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_download_cut_halfway_is_resumed_with_range(mode, tmp_path):
     c = get_case("download-cut")
     # about 1.9 MB of results: the client keeps whole 1 MiB blocks, so the cut is past one
     ids = [1_600_000_000_000_000_000 + 15_485_863 * i for i in range(15_000)]
-    with Sandbox(processing_delay=0, rates={"tweets": {"deleted": 0.9}}) as sb:
+    with world(mode, rates={"tweets": {"deleted": 0.9}}) as sb:
         plan(sb, c)
         out, events = run(sb, tmp_path, df=frame(ids))
         assert joined_rows(out) == expected_rows(sb, ids)

@@ -171,3 +171,127 @@ def test_every_problem_validates():
         limited = create(sb)
         body = _problem(limited, 429, "GenericProblem")
         assert body["title"] == "Too Many Requests"
+
+
+# -- the API host's own transfer routes (OpenAPI v2.168) ------------------------------------
+V2_168 = DOCUMENT["x-v2.168"]["paths"]
+
+
+def _route(path: str, method: str) -> dict:
+    return V2_168[path][method]
+
+
+def _token_param(path: str, method: str) -> dict:
+    return next(p for p in _route(path, method)["parameters"] if p["name"] == "token")
+
+
+def test_the_v2_168_routes_are_in_the_contract():
+    upload = _route("/2/compliance/jobs/{id}/upload", "put")
+    download = _route("/2/compliance/jobs/{id}/download", "get")
+    assert _token_param("/2/compliance/jobs/{id}/upload", "put")["required"] is True
+    assert _token_param("/2/compliance/jobs/{id}/download", "get")["required"] is True
+    assert "application/octet-stream" in upload["requestBody"]["content"]
+    assert list(download["responses"]["200"]["content"]) == ["application/octet-stream"]
+    assert upload["security"] == [{"BearerToken": []}]
+
+
+def _job_urls_match_the_routes(job: dict) -> None:
+    for key, direction in (("upload_url", "upload"), ("download_url", "download")):
+        parts = urlsplit(job[key])
+        assert parts.path == f"/2/compliance/jobs/{job['id']}/{direction}", job[key]
+        query = dict(p.split("=", 1) for p in parts.query.split("&"))
+        assert set(query) == {"token"} and len(query["token"]) >= 32
+
+
+@pytest.mark.parametrize("body_type", ["application/octet-stream", "text/plain"])
+def test_api_transfer_routes_answer_in_the_documented_shapes(body_type):
+    with Sandbox(processing_delay=0, transfer_urls="api") as sb:
+        created = check_job_response(create(sb), "CreateComplianceJobResponse")
+        _job_urls_match_the_routes(created)
+        answer = requests.put(
+            created["upload_url"],
+            data=b"20\n21\n",
+            headers={**auth(sb), "Content-Type": body_type},
+            timeout=10,
+        )
+        job = check_job_response(answer, "UploadComplianceJobResponse")
+        assert job["id"] == created["id"] and job["status"] == "in_progress"
+        assert {"x-rate-limit-limit", "x-rate-limit-remaining"} <= set(answer.headers)
+        assert wait_status(sb, created["id"])["status"] == "complete"
+        results = requests.get(created["download_url"], headers=auth(sb), timeout=10)
+        assert results.status_code == 200
+        assert results.headers["Content-Type"] == "application/octet-stream"
+        assert results.content == sb._results_path(created["id"]).read_bytes()
+        cancel = requests.delete(jobs_url(sb, create_job(sb, "users")["id"]), headers=auth(sb))
+        check_job_response(cancel, "CancelComplianceJobResponse")
+
+
+def test_api_transfer_routes_refuse_in_the_problem_format():
+    with Sandbox(processing_delay=0, transfer_urls="api", rate_limit=3) as sb:
+        job = create_job(sb)
+        up, down = job["upload_url"], job["download_url"]
+        text = {"Content-Type": "text/plain"}
+        _problem(requests.put(up, data=b"20\n", headers=text), 401, "GenericProblem")
+        wrong = up.replace("token=", "token=x")
+        body = _problem(
+            requests.put(wrong, data=b"20\n", headers={**auth(sb), **text}), 403, "GenericProblem"
+        )
+        assert "token" in body["detail"]
+        swapped = f"{up.split('?')[0]}?{urlsplit(down).query}"  # the download token
+        _problem(requests.put(swapped, data=b"", headers={**auth(sb), **text}), 403, "Problem")
+        missing = up.replace(job["id"], "1234567890")
+        body = _problem(requests.put(missing, headers={**auth(sb), **text}), 404, "GenericProblem")
+        assert body["type"].endswith("/2/problems/resource-not-found")
+        answers = [requests.get(down, headers=auth(sb)) for _ in range(4)]  # budget: 3
+        early = _problem(answers[0], 404, "Problem")  # complete? not yet: nothing uploaded
+        assert early["detail"].startswith(f"The results of job {job['id']}")
+        limited = answers[3]
+        assert _problem(limited, 429, "GenericProblem")["title"] == "Too Many Requests"
+        assert limited.headers["x-rate-limit-remaining"] == "0"
+
+
+def test_api_transfer_routes_switches():
+    with Sandbox(
+        processing_delay=0,
+        transfer_urls="api",
+        transfer_auth=False,
+        transfer_rate_limit=False,
+        rate_limit=1,
+    ) as sb:
+        job = create_job(sb, resumable=True)
+        start = requests.post(job["upload_url"], headers={"x-goog-resumable": "start"})
+        body = _problem(start, 405, "GenericProblem")  # api_resumable="single": one PUT
+        assert start.headers["Allow"] == "PUT" and body["status"] == 405
+        for _ in range(3):  # no bearer, no budget
+            answer = requests.put(
+                job["upload_url"], data=b"20\n", headers={"Content-Type": "text/plain"}
+            )
+            assert answer.status_code == 200
+        bad_type = requests.put(
+            job["upload_url"], data=b"20\n", headers={"Content-Type": "image/png"}
+        )
+        _problem(bad_type, 415, "Problem")
+    with Sandbox(processing_delay=0, transfer_urls="api", api_resumable="sessions") as sb:
+        job = create_job(sb, resumable=True)
+        plain = requests.put(
+            job["upload_url"], data=b"20\n", headers={**auth(sb), "Content-Type": "text/plain"}
+        )
+        assert _problem(plain, 400, "InvalidRequestProblem")["detail"].startswith(
+            f"Job {job['id']}"
+        )
+        start = requests.post(
+            job["upload_url"],
+            headers={**auth(sb), "x-goog-resumable": "start", "Content-Type": "text/plain"},
+        )
+        assert start.status_code == 201
+        session = start.headers["Location"]
+        assert session.startswith(job["upload_url"] + "&upload_id=")
+        done = requests.put(
+            session,
+            data=b"20\n21\n",
+            headers={**auth(sb), "Content-Type": "text/plain", "Content-Range": "bytes 0-5/6"},
+        )
+        assert check_job_response(done, "UploadComplianceJobResponse")["status"] == "in_progress"
+    for bad in ({"transfer_urls": "gcs"}, {"api_resumable": "chunks"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            Sandbox(**bad)
