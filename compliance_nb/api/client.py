@@ -423,7 +423,8 @@ class ComplianceClient(ClientTransfers):
         Examples
         --------
         >>> import tempfile
-        >>> from compliance_nb.jobs.results import collapse_results, read_results
+        >>> from compliance_nb.jobs.collapse import collapse_results
+        >>> from compliance_nb.jobs.results import read_results
         >>> from compliance_nb.sandbox import Sandbox
         >>> ids = [str(1265324480517361664 + 7919 * i) for i in range(500)]
         >>> with Sandbox(processing_delay=0) as sb, tempfile.TemporaryDirectory() as tmp:

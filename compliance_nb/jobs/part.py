@@ -296,7 +296,8 @@ class PartRunner:
         if size != id_file_size(self.ids):  # pragma: no cover - sizes agree (tests)
             raise AssertionError("the upload file is not the size worked out for it")
         body = UploadBody(size=size, count=len(self.ids), path=self._id_file)
-        self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
+        # the API-host upload route answers with the job as the upload left it
+        job = self.client.upload(job, body, progress=self._forward, cancel=self.cancel)
         # uploaded: the file goes while the API processes the job
         path, self._id_file, self._writing = self._id_file, None, None
         self._in_background(os.unlink, path)

@@ -25,7 +25,8 @@ from _faults_helpers import IDS, expected_rows, fast_sleep, joined_rows
 from compliance_nb import UploadError
 from compliance_nb.datasets import sample_collection
 from compliance_nb.frames.check import check_compliance
-from compliance_nb.jobs.results import collapse_results, read_results
+from compliance_nb.jobs.collapse import collapse_results
+from compliance_nb.jobs.results import read_results
 from compliance_nb.jsonl.apply import apply_compliance_jsonl
 from compliance_nb.sandbox import Sandbox
 
