@@ -166,7 +166,7 @@ def upload_plain(ctx: TransferContext, url: str, body: UploadBody) -> dict[str, 
 
     retry_put = partial(_retry_request, ctx)
     response, _ = send_until_answered(
-        ctx, send, 0, retry_put, "upload interrupted ({})", "storage answered HTTP {}"
+        ctx, send, 0, retry_put, "upload interrupted ({})", "the upload URL answered HTTP {}"
     )
     if response.status_code not in (200, 201):
         raise storage_error(response, "upload", ctx)
@@ -275,7 +275,7 @@ def upload_resumable(
             if response is not None and not transient(response.status_code):
                 raise storage_error(response, "upload", ctx)
             if response is not None:
-                problem = f"storage answered HTTP {response.status_code} at byte {offset}"
+                problem = f"the upload URL answered HTTP {response.status_code} at byte {offset}"
             # a dropped connection or a 5xx: ask the session what it has, then resume
             while True:
                 failures = retry(

@@ -28,9 +28,12 @@ def test_a_plain_upload_says_what_failed_and_gives_up_with_its_sentence(requests
         make_client(max_retries=2).upload(
             Job.from_api(job_body(JOB_ID)), ["20"], progress=events.append
         )
-    assert _retries(events) == ["upload interrupted (ConnectionError)", "storage answered HTTP 503"]
+    assert _retries(events) == [
+        "upload interrupted (ConnectionError)",
+        "the upload URL answered HTTP 503",
+    ]
     assert str(info.value) == (
-        "The upload failed after 2 retries: storage answered HTTP 503. Check the network and "
+        "The upload failed after 2 retries: the upload URL answered HTTP 503. Check the network and "
         "try again (create a new job if the 15-minute window has passed)."
     )
     assert [e.bytes_done for e in events if e.stage == "uploading"] == [0, 0, 0]
