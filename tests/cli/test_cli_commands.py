@@ -167,7 +167,7 @@ def test_a_usage_error_as_a_real_process_is_one_line_with_status_2(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("compliance-nb: error:") and "--id-column" in proc.stderr
+    assert proc.stderr.startswith("compliance-nb: error:") and "-o/--output" in proc.stderr
 
 
 # -- check ----------------------------------------------------------------------------------
@@ -247,7 +247,7 @@ def test_check_users_kind_to_csv(capsys, tmp_path, sandbox):
     ("argv", "fragment"),
     [
         (["--id-column", "tweet_id"], "has no column 'tweet_id'"),
-        (["--id-column", "id", "-o", "{tmp}/out.xlsx"], "use .csv, .parquet, .jsonl"),
+        (["--id-column", "id", "-o", "{tmp}/out.xlsx"], "use .csv, .tsv, .parquet, .jsonl"),
         (["--id-column", "id", "--kind", "users", "--user-id-column", "author_id"], "--kind"),
     ],
 )

@@ -206,6 +206,7 @@ def test_the_command_line_gives_the_same_verdicts(sb, expected, tmp_path, monkey
         capsys.readouterr()
         rc = cli_main(
             ["check", str(src), "--id-column", "id", "-o", str(dest), "--api-url", sb.url]
+            + ["--force"]  # the output of the accepted values above is there
         )
         err = capsys.readouterr().err
         assert rc == 1 and f"{value!r}: {why}" in err, err
