@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import InputError
-from ..rules.ids import SCIENTIFIC_NOTATION, id_problem
+from ..rules.ids import SCIENTIFIC_NOTATION, WHITESPACE, id_problem
 
 __all__ = [
     "INPUT_FORMATS",
@@ -280,8 +280,8 @@ def _looks_like_data(cell: str) -> bool:
 
 
 def _read_ids(data: bytes) -> Any:
-    """One ID per line: blank lines and ``#`` comments dropped, the rest kept as text (the
-    ID rule strips the white space around each one)."""
+    """One ID per line: blank lines and ``#`` comments dropped, each line's surrounding
+    white space (as the ID rule counts it) dropped, the rest kept as text."""
     import polars as pl
 
     if not data.strip():
@@ -295,7 +295,10 @@ def _read_ids(data: bytes) -> Any:
         quote_char=None,
         comment_prefix="#",
     )
-    return frame.filter(pl.col("id").str.strip_chars().str.len_bytes() > 0)
+    # the white space the ID rule ignores goes (a line is nothing but its ID), and with it
+    # the blank lines
+    text = pl.col("id").str.strip_chars(WHITESPACE)
+    return frame.select(text).filter(text.str.len_bytes() > 0)
 
 
 def _read_delimited(

@@ -204,10 +204,9 @@ def test_the_command_line_gives_the_same_verdicts(sb, expected, tmp_path, monkey
     for value, why in REFUSED:
         src.write_text(json.dumps({"id": "5"}) + "\n" + json.dumps({"id": value}) + "\n")
         capsys.readouterr()
-        rc = cli_main(
-            ["check", str(src), "--id-column", "id", "-o", str(dest), "--api-url", sb.url]
-            + ["--force"]  # the output of the accepted values above is there
-        )
+        # --force: the output of the accepted values above is there
+        argv = ["check", str(src), "--id-column", "id", "-o", str(dest), "--api-url", sb.url]
+        rc = cli_main([*argv, "--force"])
         err = capsys.readouterr().err
         assert rc == 1 and f"{value!r}: {why}" in err, err
 
