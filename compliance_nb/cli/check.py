@@ -159,8 +159,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         fmt=args.format,
         no_header=args.no_header,
     )
-    for text in table.notes:
-        info(text)
     df, id_column = table.frame, table.id_column
     line_offset = {"csv": 1 + table.header, "tsv": 1 + table.header, "jsonl": 1}.get(table.fmt)
     columns = {args.kind: (id_column, "Tweet ID" if args.kind == "tweets" else "user ID")}
@@ -181,6 +179,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if found.n_ids:
             kinds.add(kind)
     check_writable(df, dest)
+    for text in table.notes:  # once the input is known to be usable (an error comes alone)
+        info(text)
 
     session = Session(args, delay=args.delay)
     progress = None if args.quiet else LineReporter()
