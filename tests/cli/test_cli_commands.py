@@ -443,14 +443,21 @@ def test_jobs_rejects_a_malformed_job_id_and_a_bad_api_url(capsys, api):
         ["jobs", "get"],
         ["jobs", "cancel"],
         ["jobs", "download"],
+        ["jobs", "wait"],
         ["sandbox"],
         ["apply-jsonl"],
+        ["apply"],
     ],
 )
-def test_every_command_has_help(capsys, argv):
+def test_every_command_has_help_with_examples(capsys, argv):
     rc, out, _ = run(capsys, *argv, "--help")
     assert rc == 0
     assert out.startswith("usage: compliance-nb")
+    examples = out.split("examples:\n", 1)[1]
+    commands = [line.split()[:3] for line in examples.splitlines() if "compliance-nb " in line]
+    assert commands  # kept as written, one example a line
+    named = " ".join(argv[:2]) if argv[:1] == ["jobs"] and len(argv) > 1 else " ".join(argv[:1])
+    assert any(" ".join(c[1:]).startswith(named) for c in commands), examples
 
 
 def test_sandbox_command_delegates_to_serve_cli(monkeypatch):
