@@ -23,7 +23,7 @@ import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from .._exceptions import InputError
 from ..rules.ids import SCIENTIFIC_NOTATION, WHITESPACE, id_problem
@@ -125,13 +125,18 @@ def input_format(path: str, given: str | None = None) -> tuple[str | None, bool]
     return fmt, gz
 
 
-def _sniff(data: bytes) -> str:
+def _sniff(src: Source) -> str:
     """The format of content with no name: Parquet by its magic bytes, JSON lines by a
     first character ``{``, an ID list when the first line (not a comment) is an ID, else
     CSV or TSV by the separator of the first line."""
+    if isinstance(src, Path):
+        with open(src, "rb") as fh:
+            data = fh.read(65536)
+    else:
+        data = src[:65536]
     if data[:4] == _PARQUET_MAGIC:
         return "parquet"
-    for raw in data[:65536].splitlines():
+    for raw in data.splitlines():
         line = raw.decode("utf-8", "replace").strip()
         if not line or line.startswith("#"):
             continue
@@ -143,18 +148,46 @@ def _sniff(data: bytes) -> str:
     return "ids"
 
 
-def _read_bytes(path: str, name: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"No such input file: {path!r}.")
-    if not p.is_file():
-        raise InputError(f"The input {path!r} is not a file.")
+#: What a reader reads: a file on disk (polars maps it; nothing is copied first), or the
+#: bytes of standard input or of a decompressed gzip file.
+Source: TypeAlias = "Path | bytes"
+
+
+def _open(src: Source) -> Any:
+    return src if isinstance(src, Path) else io.BytesIO(src)
+
+
+def _is_blank(src: Source) -> bool:
+    if isinstance(src, Path):
+        size = src.stat().st_size
+        return size == 0 or (size < 4096 and not src.read_bytes().strip())
+    return not src.strip()
+
+
+def _load(path: str, name: str) -> Source:
+    """The input as a reader wants it: a plain file as its path, standard input and gzip
+    (recognised by its first bytes, whatever the name) as bytes."""
     try:
-        return p.read_bytes()
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            p = Path(path)
+            if not p.exists():
+                raise InputError(f"No such input file: {path!r}.")
+            if not p.is_file():
+                raise InputError(f"The input {path!r} is not a file.")
+            with open(p, "rb") as fh:
+                if fh.read(2) != _GZIP_MAGIC:
+                    return p
+            data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"Could not read {name}: {exc.strerror or exc}.") from exc
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"Could not decompress {name} (gzip): {exc}.") from exc
+    return data
 
 
 def read_input(
@@ -201,12 +234,7 @@ def read_input(
     """
     name = "standard input" if path == "-" else repr(path)
     fmt, _ = input_format(path, fmt)
-    data = _read_bytes(path, name)
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"Could not decompress {name} (gzip): {exc}.") from exc
+    data = _load(path, name)
     if fmt is None:
         fmt = _sniff(data)
     if no_header and fmt not in ("csv", "tsv"):
@@ -226,7 +254,7 @@ def read_input(
         else:
             import polars as pl
 
-            frame = pl.read_parquet(io.BytesIO(data))
+            frame = pl.read_parquet(_open(data))
     except InputError:
         raise
     except Exception as exc:  # polars' own errors: the file is not what it says
@@ -279,15 +307,15 @@ def _looks_like_data(cell: str) -> bool:
     return text.isdigit() or id_problem(text) in (None, SCIENTIFIC_NOTATION)
 
 
-def _read_ids(data: bytes) -> Any:
+def _read_ids(data: Source) -> Any:
     """One ID per line: blank lines and ``#`` comments dropped, each line's surrounding
     white space (as the ID rule counts it) dropped, the rest kept as text."""
     import polars as pl
 
-    if not data.strip():
+    if _is_blank(data):
         return pl.DataFrame({"id": pl.Series([], dtype=pl.String)})
     frame = pl.read_csv(
-        io.BytesIO(data),
+        _open(data),
         has_header=False,
         new_columns=["id"],
         schema={"id": pl.String},
@@ -302,7 +330,7 @@ def _read_ids(data: bytes) -> Any:
 
 
 def _read_delimited(
-    data: bytes,
+    data: Source,
     fmt: str,
     id_column: str | None,
     wanted: list[str],
@@ -326,7 +354,7 @@ def _read_delimited(
         if id_column is not None and id_column.isdigit():
             id_column = f"column_{id_column}"
     else:
-        header = pl.read_csv(io.BytesIO(data), separator=separator, n_rows=0).columns
+        header = pl.read_csv(_open(data), separator=separator, n_rows=0).columns
         target = id_column
         if target is None:
             target = "id" if "id" in header else header[0] if len(header) == 1 else None
@@ -341,11 +369,11 @@ def _read_delimited(
             if id_column is not None or len(header) == 1:
                 id_column = f"column_{header.index(target) + 1}"
     if no_header:
-        width = pl.read_csv(io.BytesIO(data), separator=separator, has_header=False, n_rows=1).width
+        width = pl.read_csv(_open(data), separator=separator, has_header=False, n_rows=1).width
         names = [f"column_{i + 1}" for i in range(width)]
         text = set(wanted) | ({names[0]} if len(names) == 1 else set())
         frame = pl.read_csv(
-            io.BytesIO(data),
+            _open(data),
             separator=separator,
             has_header=False,
             new_columns=names,
@@ -356,37 +384,37 @@ def _read_delimited(
     if id_column is None and "id" not in header and len(header) == 1:
         text.add(header[0])
     frame = pl.read_csv(
-        io.BytesIO(data),
+        _open(data),
         separator=separator,
         schema_overrides={c: pl.String for c in text if c in header},
     )
     return frame, id_column, True
 
 
-def _read_jsonl(data: bytes, wanted: list[str]) -> Any:
+def _read_jsonl(data: Source, wanted: list[str]) -> Any:
     """JSON lines, the ID columns as text (JSON numbers too). When the ID column is not
     named and there is no ``id``, the file is read twice: to find its only column, then
     with that column as text."""
     import polars as pl
 
-    if not data.strip():
+    if _is_blank(data):
         return pl.DataFrame({"id": pl.Series([], dtype=pl.String)})
     columns = wanted or ["id"]
     try:
         return pl.read_ndjson(
-            io.BytesIO(data),
+            _open(data),
             schema_overrides={c: pl.String for c in columns},
             infer_schema_length=None,
         )
     except pl.exceptions.SchemaFieldNotFoundError:
         pass  # a column named is not there: read as it is (the caller names what is missing)
-    frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+    frame = pl.read_ndjson(_open(data), infer_schema_length=None)
     text = [c for c in wanted if c in frame.columns]
     if not wanted and frame.width == 1:
         text = frame.columns
     if any(frame.schema[c] != pl.String for c in text):
         frame = pl.read_ndjson(
-            io.BytesIO(data),
+            _open(data),
             schema_overrides={c: pl.String for c in text},
             infer_schema_length=None,
         )
@@ -427,12 +455,7 @@ def read_table(path: str, fmt: str | None = None) -> tuple[Any, str]:
 
     name = "standard input" if path == "-" else repr(path)
     fmt, _ = input_format(path, fmt)
-    data = _read_bytes(path, name)
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"Could not decompress {name} (gzip): {exc}.") from exc
+    data = _load(path, name)
     if fmt is None:
         fmt = _sniff(data)
     if fmt == "ids":
@@ -443,12 +466,12 @@ def read_table(path: str, fmt: str | None = None) -> tuple[Any, str]:
     try:
         if fmt in ("csv", "tsv"):
             frame = pl.read_csv(
-                io.BytesIO(data), separator="\t" if fmt == "tsv" else ",", infer_schema=False
+                _open(data), separator="\t" if fmt == "tsv" else ",", infer_schema=False
             )
         elif fmt == "jsonl":
-            frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+            frame = pl.read_ndjson(_open(data), infer_schema_length=None)
         else:
-            frame = pl.read_parquet(io.BytesIO(data))
+            frame = pl.read_parquet(_open(data))
     except Exception as exc:
         text = " ".join(str(exc).split())[:300]
         raise InputError(f"Could not read {name} as {fmt}: {text}") from exc
