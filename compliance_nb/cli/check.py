@@ -82,7 +82,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         info(f"Checking {plural(df.height, 'sample Tweet')} ...")
         checked = check_compliance(
-            df, id_column="id", kind="tweets", client=sandbox_client(sb), progress="auto"
+            df,
+            id_column="id",
+            kind="tweets",
+            client=sandbox_client(sb),
+            progress=False if args.quiet else "auto",
         )
         where = f"the built-in sandbox at {sb.url} (SIMULATED)"
 

@@ -2,7 +2,8 @@
 
 The jobs are created, recorded in the ledger and uploaded by ``check_compliance`` as
 always; :class:`Detach` watches its progress events and, once the API says every job is
-processing (or a kind's results came from the cache), cancels the wait. The jobs go on at
+processing (or a kind's results came from the cache or are downloaded already), cancels
+the wait. The jobs go on at
 the API. The same command run again finds them in the ledger (the same IDs, kind and API
 URL) and reattaches: no new job is created. A job that is complete at its first poll is
 downloaded there and then, and the command finishes as without ``--no-wait``.
@@ -46,7 +47,7 @@ class Detach(Reporter):
         self.cancel = CancelToken()
         self.fired = False
         self.jobs: dict[str, str] = {}
-        self._cached: set[str] = set()
+        self._done: set[str] = set()
 
     def __call__(self, event: ProgressEvent) -> None:
         if self.inner is not None and not (self.fired and event.stage == "cancelled"):
@@ -54,8 +55,8 @@ class Detach(Reporter):
         kind = event.kind
         if kind is None or self.fired:
             return
-        if event.stage == "cached":
-            self._cached.add(kind)
+        if event.stage in ("cached", "downloaded"):  # this kind needs no more waiting
+            self._done.add(kind)
         elif (
             event.stage == "processing"
             and event.job is not None
@@ -63,7 +64,7 @@ class Detach(Reporter):
             and event.job.status != "complete"
         ):
             self.jobs[kind] = event.job_id
-        if self.jobs and self.kinds <= set(self.jobs) | self._cached:
+        if self.jobs and self.kinds <= set(self.jobs) | self._done:
             self.fired = True
             self.cancel.cancel()
 

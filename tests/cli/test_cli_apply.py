@@ -88,3 +88,7 @@ def test_the_id_list_workflow_keeps_the_ids_you_may_keep(tmp_path):
     )
     again = cli("apply", "results.csv", "-o", "keep.csv", cwd=tmp_path)
     assert again.returncode == 1 and "--force" in again.stderr
+    before = (tmp_path / "results.csv").read_bytes()
+    same = cli("apply", "results.csv", "-o", "./results.csv", "--force", cwd=tmp_path)
+    assert same.returncode == 1 and "is the input file" in same.stderr
+    assert (tmp_path / "results.csv").read_bytes() == before
