@@ -124,6 +124,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _earlier_results(columns: list[str], *id_columns: str | None) -> list[str]:
+    """The columns a check adds (with authors or without) that ``columns`` holds already.
+
+    >>> _earlier_results(["id", "compliant", "compliance_status", "text"], "id")
+    ['compliant', 'compliance_status']
+    """
+    from ..frames.columns import ColumnNames
+
+    added = ColumnNames.for_prefix().added(with_user=True)
+    return [c for c in columns if c in added and c not in id_columns]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``compliance-nb check``: the IDs in ``FILE``, written with the added columns to ``OUT``.
 
@@ -164,6 +176,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         no_header=args.no_header,
     )
     df, id_column = table.frame, table.id_column
+    earlier = _earlier_results(df.columns, id_column, args.user_id_column)
+    if earlier:  # a table checked before, checked again: its old results make way
+        df = df.drop(earlier)
+        table.notes.append(
+            f"{table.name} holds the results of an earlier check ({', '.join(earlier)}): "
+            "they are replaced by this check's."
+        )
     line_offset = {"csv": 1 + table.header, "tsv": 1 + table.header, "jsonl": 1}.get(table.fmt)
     columns = {args.kind: (id_column, "Tweet ID" if args.kind == "tweets" else "user ID")}
     if args.user_id_column:

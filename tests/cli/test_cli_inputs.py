@@ -152,3 +152,16 @@ def test_quiet_silences_progress_and_notes_but_not_the_summary(sb, ids, tmp_path
     assert proc.stdout.startswith("Checked ")
     loud = cli("check", source, "-o", tmp_path / "o2.parquet", sandbox=sb)
     assert "[tweets" in loud.stderr and "holds a value" in loud.stderr
+
+
+def test_a_checked_table_checked_again_gets_fresh_results(sb, ids, expected, tmp_path):
+    first = tmp_path / "results.csv"
+    assert (
+        cli("check", "-", "-o", first, "--quiet", sandbox=sb, stdin=_id_list(ids)).returncode == 0
+    )
+    again = tmp_path / "again.parquet"
+    proc = cli("check", first, "-o", again, sandbox=sb)
+    assert proc.returncode == 0, proc.stderr
+    assert "holds the results of an earlier check" in proc.stderr
+    assert cli_answer(again).equals(expected)
+    assert pl.read_parquet(again).columns == pl.read_csv(first).columns  # replaced, not doubled
