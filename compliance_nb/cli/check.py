@@ -193,12 +193,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             df, column, what=what, source=table.name, errors=args.errors, line_offset=line_offset
         )
         if found.n_invalid:
+            one = found.n_invalid == 1
             error_line(
                 PROG,
-                f"{plural(found.n_invalid, 'row')} of column {column!r} hold values that are "
-                f"not {what}s; they get empty results (--errors coerce).",
+                f"{plural(found.n_invalid, 'row')} of column {column!r} "
+                + (f"holds a value that is not a {what}; it gets" if one else
+                   f"hold values that are not {what}s; they get")
+                + " empty results (--errors coerce).",
                 label="warning",
-            )
+            )  # fmt: skip
         if found.n_ids:
             kinds.add(kind)
     check_writable(df, dest)

@@ -56,8 +56,8 @@ def test_errors_coerce_checks_the_others_and_warns_once(sb, tmp_path):
     proc = cli("check", source, "-o", dest, "--errors", "coerce", "--quiet", sandbox=sb)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
-        "compliance-nb: warning: 1 row of column 'id' hold values that are not Tweet IDs; "
-        "they get empty results (--errors coerce)."
+        "compliance-nb: warning: 1 row of column 'id' holds a value that is not a Tweet ID; "
+        "it gets empty results (--errors coerce)."
     ]
     out = pl.read_parquet(dest)
     assert out["compliant"][1] is None and out["id"][1] == "abc"
