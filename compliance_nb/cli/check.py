@@ -175,8 +175,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         fmt=args.format,
         no_header=args.no_header,
     )
-    df, id_column = table.frame, table.id_column
-    earlier = _earlier_results(df.columns, id_column, args.user_id_column)
+    df, id_column, user_id_column = table.frame, table.id_column, table.user_id_column
+    earlier = _earlier_results(df.columns, id_column, user_id_column)
     if earlier:  # a table checked before, checked again: its old results make way
         df = df.drop(earlier)
         table.notes.append(
@@ -185,8 +185,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     line_offset = {"csv": 1 + table.header, "tsv": 1 + table.header, "jsonl": 1}.get(table.fmt)
     columns = {args.kind: (id_column, "Tweet ID" if args.kind == "tweets" else "user ID")}
-    if args.user_id_column:
-        columns["users"] = (args.user_id_column, "user ID")
+    if user_id_column:
+        columns["users"] = (user_id_column, "user ID")
     kinds: set[str] = set()
     for kind, (column, what) in columns.items():
         found = check_id_column(
@@ -220,7 +220,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 df,
                 id_column=id_column,
                 kind=args.kind,
-                user_id_column=args.user_id_column,
+                user_id_column=user_id_column,
                 client=session.client,
                 name=args.name,
                 errors=args.errors,

@@ -71,6 +71,8 @@ class InputTable:
         Things the user should know about how it was read.
     header : bool
         Whether the first line was a header (CSV and TSV).
+    user_id_column : str or None
+        The column of author IDs (``--user-id-column``), by its name in ``frame``.
     """
 
     frame: Any
@@ -79,6 +81,7 @@ class InputTable:
     name: str
     notes: list[str]
     header: bool = False
+    user_id_column: str | None = None
 
 
 def input_format(path: str, given: str | None = None) -> tuple[str | None, bool]:
@@ -246,9 +249,11 @@ def read_input(
         if fmt == "ids":
             frame = _read_ids(data)
         elif fmt in ("csv", "tsv"):
-            frame, id_column, header = _read_delimited(
-                data, fmt, id_column, wanted, no_header, name, notes
-            )
+            frame, renamed, header = _read_delimited(data, fmt, wanted, no_header, name, notes)
+            if id_column is not None:
+                id_column = renamed.get(id_column, id_column)
+            if user_id_column is not None:
+                user_id_column = renamed.get(user_id_column, user_id_column)
         elif fmt == "jsonl":
             frame = _read_jsonl(data, wanted)
         else:
@@ -263,7 +268,15 @@ def read_input(
     chosen = _choose_column(frame.columns, id_column, name, fmt, no_header)
     if user_id_column is not None and user_id_column not in frame.columns:
         raise InputError(_missing(name, user_id_column, frame.columns, "--user-id-column"))
-    return InputTable(frame=frame, id_column=chosen, fmt=fmt, name=name, notes=notes, header=header)
+    return InputTable(
+        frame=frame,
+        id_column=chosen,
+        fmt=fmt,
+        name=name,
+        notes=notes,
+        header=header,
+        user_id_column=user_id_column,
+    )
 
 
 def _missing(name: str, column: str, columns: list[str], flag: str) -> str:
@@ -332,30 +345,29 @@ def _read_ids(data: Source) -> Any:
 def _read_delimited(
     data: Source,
     fmt: str,
-    id_column: str | None,
     wanted: list[str],
     no_header: bool,
     name: str,
     notes: list[str],
-) -> tuple[Any, str | None, bool]:
-    """A CSV or TSV file, its ID columns as text; returns it, the ID column's name and
+) -> tuple[Any, dict[str, str], bool]:
+    """A CSV or TSV file, its ID columns (``wanted``, those the options name) as text;
+    returns it, the new names of the named columns when the file has no header, and
     whether the first line was a header.
 
     Without ``--no-header``, a first line that holds an ID where the IDs are (the column
     named by ``--id-column``, ``id``, or the only column) is data, not a header: the file
-    is read without one, so that no ID is lost, and a note says so. With ``--no-header``
-    the columns are ``column_1``, ``column_2``, ... (``--id-column 2`` means ``column_2``).
+    is read without one, so that no ID is lost, and a note says so. Without a header the
+    columns are ``column_1``, ``column_2``, ... (``--id-column 2`` means ``column_2``).
     """
     import polars as pl
 
     separator = "\t" if fmt == "tsv" else ","
+    renamed: dict[str, str] = {}
     if no_header:
-        wanted = [f"column_{c}" if c.isdigit() else c for c in wanted]
-        if id_column is not None and id_column.isdigit():
-            id_column = f"column_{id_column}"
+        renamed = {c: f"column_{c}" for c in wanted if c.isdigit()}
     else:
         header = pl.read_csv(_open(data), separator=separator, n_rows=0).columns
-        target = id_column
+        target = wanted[0] if wanted else None
         if target is None:
             target = "id" if "id" in header else header[0] if len(header) == 1 else None
         if target is not None and target in header and _looks_like_data(target):
@@ -365,13 +377,14 @@ def _read_delimited(
                 "are, not a column name: every line is read as data (--no-header says so "
                 "and silences this)."
             )
-            wanted = [f"column_{header.index(c) + 1}" if c in header else c for c in wanted]
-            if id_column is not None or len(header) == 1:
-                id_column = f"column_{header.index(target) + 1}"
+            # the options named columns by that line's cells: the same columns
+            renamed = {c: f"column_{header.index(c) + 1}" for c in wanted if c in header}
+            if not wanted and len(header) == 1:
+                renamed = {target: "column_1"}
     if no_header:
         width = pl.read_csv(_open(data), separator=separator, has_header=False, n_rows=1).width
         names = [f"column_{i + 1}" for i in range(width)]
-        text = set(wanted) | ({names[0]} if len(names) == 1 else set())
+        text = {renamed.get(c, c) for c in wanted} | ({names[0]} if len(names) == 1 else set())
         frame = pl.read_csv(
             _open(data),
             separator=separator,
@@ -379,16 +392,16 @@ def _read_delimited(
             new_columns=names,
             schema_overrides={c: pl.String for c in text if c in names},
         )
-        return frame, id_column, False
-    text = set(wanted) | ({"id"} if id_column is None else set())
-    if id_column is None and "id" not in header and len(header) == 1:
-        text.add(header[0])
+        return frame, renamed, False
+    text = set(wanted)
+    if not wanted:
+        text.add("id" if "id" in header or len(header) != 1 else header[0])
     frame = pl.read_csv(
         _open(data),
         separator=separator,
         schema_overrides={c: pl.String for c in text if c in header},
     )
-    return frame, id_column, True
+    return frame, renamed, True
 
 
 def _read_jsonl(data: Source, wanted: list[str]) -> Any:
