@@ -165,3 +165,21 @@ def test_a_checked_table_checked_again_gets_fresh_results(sb, ids, expected, tmp
     assert "holds the results of an earlier check" in proc.stderr
     assert cli_answer(again).equals(expected)
     assert pl.read_parquet(again).columns == pl.read_csv(first).columns  # replaced, not doubled
+
+
+def test_no_header_columns_by_number_for_tweets_and_authors(sb, tmp_path):
+    from compliance_nb.datasets import sample_tweets
+
+    tweets = sample_tweets(200, seed=8, backend="polars").drop_nulls("id")
+    tweets.select("id", "author_id").write_csv(tmp_path / "pairs.csv", include_header=False)
+    dest = tmp_path / "out.parquet"
+    argv = ["--no-header", "--id-column", "1", "--user-id-column", "2"]
+    proc = cli("check", tmp_path / "pairs.csv", "-o", dest, *argv, "--quiet", sandbox=sb)
+    assert proc.returncode == 0, proc.stderr
+    out = pl.read_parquet(dest)
+    assert out["column_1"].to_list() == tweets["id"].to_list()
+    assert out["column_2"].to_list() == tweets["author_id"].to_list()  # text, exact
+    gone = set(sb.expected(tweets["author_id"].to_list(), "users").filter(
+        pl.col("action").is_not_null())["id"].to_list())  # fmt: skip
+    flagged = out.filter(pl.col("user_compliance_reason").is_not_null())["column_2"]
+    assert gone and set(flagged.to_list()) == gone
