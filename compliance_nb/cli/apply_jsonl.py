@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .._exceptions import InputError
-from .output import apply_summary_text, info, say
+from .output import apply_summary_text, info, progress_lines, say
 from .session import Session
 
 __all__ = ["cmd_apply_jsonl"]
@@ -36,7 +36,7 @@ def cmd_apply_jsonl(args: argparse.Namespace) -> int:
     try:
         info(f"Checking the objects in {source} against {session.where} ...")
         summary = apply_compliance_jsonl(
-            source, dest, client=session.client, progress=False if args.quiet else "auto"
+            source, dest, client=session.client, progress=progress_lines() or False
         )
     finally:
         session.close()

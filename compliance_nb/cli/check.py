@@ -23,6 +23,7 @@ from .output import (
     error_line,
     info,
     plural,
+    progress_lines,
     say,
     summary_paragraph,
 )
@@ -86,7 +87,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             id_column="id",
             kind="tweets",
             client=sandbox_client(sb),
-            progress=False if args.quiet else "auto",
+            progress=progress_lines() or False,
         )
         where = f"the built-in sandbox at {sb.url} (SIMULATED)"
 
@@ -154,7 +155,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     import warnings
 
     from .._exceptions import JobCancelledError
-    from ..display.lines import LineReporter
     from ..frames.check import check_compliance
     from .detach import Detach
 
@@ -209,7 +209,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         info(text)
 
     session = Session(args, delay=args.delay)
-    progress = None if args.quiet else LineReporter()
+    progress = progress_lines()
     detach = Detach(progress, kinds) if args.no_wait else None
     try:
         info(f"Checking {plural(df.height, 'row')} of {table.name} against {session.where} ...")

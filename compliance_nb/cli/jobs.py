@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InputError
 from .._redact import mask_url
-from .output import plural, print_json, say
+from .output import plural, print_json, progress_lines, say
 from .session import real_client
 
 if TYPE_CHECKING:
@@ -118,11 +118,10 @@ def cmd_jobs_wait(args: argparse.Namespace) -> int:
         either way).
     """
     from .._exceptions import JobExpiredError, JobFailedError
-    from ..display.lines import LineReporter
 
     client = real_client(args)
     job = client.get_job(args.job_id)
-    progress = None if args.quiet else LineReporter()
+    progress = progress_lines()
     status = 0
     if not job.is_terminal:
         try:

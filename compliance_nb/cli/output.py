@@ -21,6 +21,7 @@ __all__ = [
     "note",
     "plural",
     "print_json",
+    "progress_lines",
     "say",
     "set_quiet",
     "summary_paragraph",
@@ -98,6 +99,28 @@ def info(text: str) -> None:
     """
     if not _state["quiet"]:
         note(text)
+
+
+def progress_lines() -> Any:
+    """The progress display of a command: lines on stderr, or None with ``--quiet``.
+
+    An error that stops the work is not said by the display: the command prints it once,
+    as its error line.
+
+    Returns
+    -------
+    LineReporter or None
+        The display.
+    """
+    if _state["quiet"]:
+        return None
+    from ..display.lines import LineReporter
+
+    class CommandLines(LineReporter):
+        def close(self, error: BaseException | None = None) -> None:
+            super().close(None)
+
+    return CommandLines()
 
 
 def use_colour(stream: TextIO) -> bool:

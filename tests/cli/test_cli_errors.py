@@ -13,7 +13,7 @@ import time
 
 import polars as pl
 import pytest
-from _cli_helpers import SCIENTIFIC, assert_one_error, cli, cli_env, sample_ids
+from _cli_helpers import SCIENTIFIC, assert_one_error, cli, cli_env, error_lines, sample_ids
 
 from compliance_nb.sandbox import Sandbox
 
@@ -233,3 +233,15 @@ def test_no_color_turns_the_colour_of_errors_off():
     plain = _through_a_terminal(cli_env(TERM="xterm", NO_COLOR="1"))
     assert "\x1b[" not in plain
     assert plain.startswith("compliance-nb: error: No such input file")
+
+
+def test_a_failed_job_is_said_once(tmp_path):
+    (tmp_path / "ids.txt").write_text("\n".join(sample_ids(5, seed=9)) + "\n")
+    with Sandbox(processing_delay=0) as failing:
+        failing.faults.add("processing", "fail", error="the job broke")
+        proc = cli("check", "ids.txt", "-o", "o.csv", sandbox=failing, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.count("the job broke") == 1, proc.stderr
+    assert error_lines(proc.stderr) == [line for line in proc.stderr.splitlines() if
+                                        "the job broke" in line]  # fmt: skip
+    assert not (tmp_path / "o.csv").exists()
