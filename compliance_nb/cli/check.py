@@ -232,6 +232,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise
         detach.report(session.where, dest)
         return 0
+    except KeyboardInterrupt:
+        if not args.sandbox:
+            info(
+                "A job created for these IDs goes on at the API: run the same command again "
+                "to reattach to it (no new job)."
+            )
+        raise
     finally:
         session.close()
     write_frame(checked, dest)

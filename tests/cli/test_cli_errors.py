@@ -192,6 +192,7 @@ def test_an_interrupt_exits_130_and_the_job_is_kept(tmp_path):
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 130, "".join(lines) + rest
         assert rest.strip().endswith("compliance-nb: interrupted")
+        assert "run the same command again to reattach" in rest
         assert "Traceback" not in rest
         assert slow.jobs_created == 1
         assert slow.job_state(slow.created_job_ids[0])["status"] == "in_progress"  # goes on
