@@ -1,4 +1,5 @@
-"""What the commands read: ID lists and tables, by extension or by content, plain or gzip.
+"""What the commands read: ID lists and tables, by extension or by content, plain or gzip
+(where they come from and in what format: :mod:`.sources`).
 
 Formats (the extension decides, before a ``.gz``; ``--format`` overrides it; standard
 input, ``-``, is recognised by its content unless ``--format`` is given):
@@ -18,39 +19,14 @@ line is data. It is read as such (never dropped), and a note says so.
 
 from __future__ import annotations
 
-import gzip
-import io
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 from .._exceptions import InputError
 from ..rules.ids import SCIENTIFIC_NOTATION, WHITESPACE, id_problem
+from .sources import Source, input_format, is_blank, load, open_source, sniff
 
-__all__ = [
-    "INPUT_FORMATS",
-    "InputTable",
-    "input_format",
-    "read_input",
-    "read_table",
-]
-
-#: Extensions (before an optional ``.gz``) and the format each means.
-INPUT_FORMATS = {
-    ".txt": "ids",
-    ".ids": "ids",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-FORMAT_NAMES = ("ids", "csv", "tsv", "parquet", "jsonl")
-_GZIP_MAGIC = b"\x1f\x8b"
-_PARQUET_MAGIC = b"PAR1"
+__all__ = ["InputTable", "read_input", "read_table"]
 
 
 @dataclass
@@ -82,115 +58,6 @@ class InputTable:
     notes: list[str]
     header: bool = False
     user_id_column: str | None = None
-
-
-def input_format(path: str, given: str | None = None) -> tuple[str | None, bool]:
-    """The format of an input path by its extension, and whether it is gzip-compressed.
-
-    Parameters
-    ----------
-    path : str
-        The path (``-`` for standard input: its format is found from its content).
-    given : str, optional
-        The format named with ``--format``.
-
-    Returns
-    -------
-    tuple of (str or None, bool)
-        The format (None: to be found from the content), and whether the name ends in
-        ``.gz``.
-
-    Raises
-    ------
-    InputError
-        When the extension is none of those known and no format was given.
-
-    Examples
-    --------
-    >>> input_format("ids.TXT.gz"), input_format("-"), input_format("x.dat", "csv")
-    (('ids', True), (None, False), ('csv', False))
-    """
-    p = Path(path)
-    gz = p.suffix.lower() == ".gz"
-    if given:
-        return given, gz
-    if path == "-":
-        return None, False
-    suffix = (p.with_suffix("") if gz else p).suffix.lower()
-    fmt = INPUT_FORMATS.get(suffix)
-    if fmt is None:
-        known = ", ".join(INPUT_FORMATS)
-        raise InputError(
-            f"Cannot tell the format of the input file {path!r} from its extension: use "
-            f"{known} (each also as .gz), or name the format with --format "
-            f"({'|'.join(FORMAT_NAMES)})."
-        )
-    return fmt, gz
-
-
-def _sniff(src: Source) -> str:
-    """The format of content with no name: Parquet by its magic bytes, JSON lines by a
-    first character ``{``, an ID list when the first line (not a comment) is an ID, else
-    CSV or TSV by the separator of the first line."""
-    if isinstance(src, Path):
-        with open(src, "rb") as fh:
-            data = fh.read(65536)
-    else:
-        data = src[:65536]
-    if data[:4] == _PARQUET_MAGIC:
-        return "parquet"
-    for raw in data.splitlines():
-        line = raw.decode("utf-8", "replace").strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("{"):
-            return "jsonl"
-        if id_problem(line) is None:
-            return "ids"
-        return "tsv" if "\t" in line and "," not in line else "csv"
-    return "ids"
-
-
-#: What a reader reads: a file on disk (polars maps it; nothing is copied first), or the
-#: bytes of standard input or of a decompressed gzip file.
-Source: TypeAlias = "Path | bytes"
-
-
-def _open(src: Source) -> Any:
-    return src if isinstance(src, Path) else io.BytesIO(src)
-
-
-def _is_blank(src: Source) -> bool:
-    if isinstance(src, Path):
-        size = src.stat().st_size
-        return size == 0 or (size < 4096 and not src.read_bytes().strip())
-    return not src.strip()
-
-
-def _load(path: str, name: str) -> Source:
-    """The input as a reader wants it: a plain file as its path, standard input and gzip
-    (recognised by its first bytes, whatever the name) as bytes."""
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            p = Path(path)
-            if not p.exists():
-                raise InputError(f"No such input file: {path!r}.")
-            if not p.is_file():
-                raise InputError(f"The input {path!r} is not a file.")
-            with open(p, "rb") as fh:
-                if fh.read(2) != _GZIP_MAGIC:
-                    return p
-            data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Could not read {name}: {exc.strerror or exc}.") from exc
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"Could not decompress {name} (gzip): {exc}.") from exc
-    return data
 
 
 def read_input(
@@ -230,6 +97,7 @@ def read_input(
     Examples
     --------
     >>> import tempfile
+    >>> from pathlib import Path
     >>> p = Path(tempfile.mkdtemp()) / "ids.txt"
     >>> _ = p.write_text("# my collection\\n1425543269983784962\\n\\n20\\n")
     >>> read_input(str(p), id_column=None).frame["id"].to_list()
@@ -237,9 +105,9 @@ def read_input(
     """
     name = "standard input" if path == "-" else repr(path)
     fmt, _ = input_format(path, fmt)
-    data = _load(path, name)
+    data = load(path, name)
     if fmt is None:
-        fmt = _sniff(data)
+        fmt = sniff(data)
     if no_header and fmt not in ("csv", "tsv"):
         raise InputError(f"--no-header goes with CSV and TSV input; {name} is read as {fmt}.")
     wanted = [c for c in (id_column, user_id_column) if c]
@@ -259,7 +127,7 @@ def read_input(
         else:
             import polars as pl
 
-            frame = pl.read_parquet(_open(data))
+            frame = pl.read_parquet(open_source(data))
     except InputError:
         raise
     except Exception as exc:  # polars' own errors: the file is not what it says
@@ -325,10 +193,10 @@ def _read_ids(data: Source) -> Any:
     white space (as the ID rule counts it) dropped, the rest kept as text."""
     import polars as pl
 
-    if _is_blank(data):
+    if is_blank(data):
         return pl.DataFrame({"id": pl.Series([], dtype=pl.String)})
     frame = pl.read_csv(
-        _open(data),
+        open_source(data),
         has_header=False,
         new_columns=["id"],
         schema={"id": pl.String},
@@ -366,7 +234,7 @@ def _read_delimited(
     if no_header:
         renamed = {c: f"column_{c}" for c in wanted if c.isdigit()}
     else:
-        header = pl.read_csv(_open(data), separator=separator, n_rows=0).columns
+        header = pl.read_csv(open_source(data), separator=separator, n_rows=0).columns
         target = wanted[0] if wanted else None
         if target is None:
             target = "id" if "id" in header else header[0] if len(header) == 1 else None
@@ -382,11 +250,13 @@ def _read_delimited(
             if not wanted and len(header) == 1:
                 renamed = {target: "column_1"}
     if no_header:
-        width = pl.read_csv(_open(data), separator=separator, has_header=False, n_rows=1).width
+        width = pl.read_csv(
+            open_source(data), separator=separator, has_header=False, n_rows=1
+        ).width
         names = [f"column_{i + 1}" for i in range(width)]
         text = {renamed.get(c, c) for c in wanted} | ({names[0]} if len(names) == 1 else set())
         frame = pl.read_csv(
-            _open(data),
+            open_source(data),
             separator=separator,
             has_header=False,
             new_columns=names,
@@ -397,7 +267,7 @@ def _read_delimited(
     if not wanted:
         text.add("id" if "id" in header or len(header) != 1 else header[0])
     frame = pl.read_csv(
-        _open(data),
+        open_source(data),
         separator=separator,
         schema_overrides={c: pl.String for c in text if c in header},
     )
@@ -410,24 +280,24 @@ def _read_jsonl(data: Source, wanted: list[str]) -> Any:
     with that column as text."""
     import polars as pl
 
-    if _is_blank(data):
+    if is_blank(data):
         return pl.DataFrame({"id": pl.Series([], dtype=pl.String)})
     columns = wanted or ["id"]
     try:
         return pl.read_ndjson(
-            _open(data),
+            open_source(data),
             schema_overrides={c: pl.String for c in columns},
             infer_schema_length=None,
         )
     except pl.exceptions.SchemaFieldNotFoundError:
         pass  # a column named is not there: read as it is (the caller names what is missing)
-    frame = pl.read_ndjson(_open(data), infer_schema_length=None)
+    frame = pl.read_ndjson(open_source(data), infer_schema_length=None)
     text = [c for c in wanted if c in frame.columns]
     if not wanted and frame.width == 1:
         text = frame.columns
     if any(frame.schema[c] != pl.String for c in text):
         frame = pl.read_ndjson(
-            _open(data),
+            open_source(data),
             schema_overrides={c: pl.String for c in text},
             infer_schema_length=None,
         )
@@ -459,6 +329,7 @@ def read_table(path: str, fmt: str | None = None) -> tuple[Any, str]:
     Examples
     --------
     >>> import tempfile
+    >>> from pathlib import Path
     >>> p = Path(tempfile.mkdtemp()) / "checked.csv"
     >>> _ = p.write_text("id,n\\n007,1.50\\n")
     >>> read_table(str(p))[0].rows()
@@ -468,9 +339,9 @@ def read_table(path: str, fmt: str | None = None) -> tuple[Any, str]:
 
     name = "standard input" if path == "-" else repr(path)
     fmt, _ = input_format(path, fmt)
-    data = _load(path, name)
+    data = load(path, name)
     if fmt is None:
-        fmt = _sniff(data)
+        fmt = sniff(data)
     if fmt == "ids":
         raise InputError(
             f"{name} is a list of IDs: `compliance-nb apply` takes the table that "
@@ -479,12 +350,12 @@ def read_table(path: str, fmt: str | None = None) -> tuple[Any, str]:
     try:
         if fmt in ("csv", "tsv"):
             frame = pl.read_csv(
-                _open(data), separator="\t" if fmt == "tsv" else ",", infer_schema=False
+                open_source(data), separator="\t" if fmt == "tsv" else ",", infer_schema=False
             )
         elif fmt == "jsonl":
-            frame = pl.read_ndjson(_open(data), infer_schema_length=None)
+            frame = pl.read_ndjson(open_source(data), infer_schema_length=None)
         else:
-            frame = pl.read_parquet(_open(data))
+            frame = pl.read_parquet(open_source(data))
     except Exception as exc:
         text = " ".join(str(exc).split())[:300]
         raise InputError(f"Could not read {name} as {fmt}: {text}") from exc

@@ -10,10 +10,10 @@ from .apply import cmd_apply
 from .apply_jsonl import cmd_apply_jsonl
 from .check import cmd_check, cmd_demo
 from .helptext import EPILOGS
-from .inputs import FORMAT_NAMES
 from .jobs import cmd_jobs_cancel, cmd_jobs_download, cmd_jobs_get, cmd_jobs_list, cmd_jobs_wait
 from .output import PROG, error_line
 from .sandbox import cmd_sandbox
+from .sources import FORMAT_NAMES
 
 __all__ = ["PROG", "build_parser"]
 
