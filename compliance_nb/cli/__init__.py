@@ -21,7 +21,8 @@ command quietly. ``--quiet`` silences progress; ``NO_COLOR`` turns colour off.
 
 The modules: ``parser`` (the arguments) and ``helptext`` (their examples), one per group
 of commands (``check`` for check and demo, with ``detach`` for ``--no-wait``; ``apply``;
-``jobs``; ``apply_jsonl``; ``sandbox``), ``inputs`` (ID lists and tables read),
+``jobs``; ``apply_jsonl``; ``sandbox``), ``sources`` (where input comes from, its
+format) and ``inputs`` (ID lists and tables read),
 ``idcheck`` (ID columns worded for the shell), ``files`` (tables written), ``session``
 (the client a command talks to) and ``output`` (printing without secrets, the summaries).
 """
