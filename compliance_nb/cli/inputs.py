@@ -108,6 +108,8 @@ def read_input(
     data = load(path, name)
     if fmt is None:
         fmt = sniff(data)
+        if fmt == "ids" and no_header:  # one column of IDs: a header-less CSV, as asked
+            fmt = "csv"
     if no_header and fmt not in ("csv", "tsv"):
         raise InputError(f"--no-header goes with CSV and TSV input; {name} is read as {fmt}.")
     wanted = [c for c in (id_column, user_id_column) if c]

@@ -88,7 +88,11 @@ def input_format(path: str, given: str | None = None) -> tuple[str | None, bool]
 def sniff(src: Source) -> str:
     """The format of content with no name: Parquet by its magic bytes, JSON lines by a
     first character ``{``, an ID list when the first line (not a comment) is an ID, else
-    CSV or TSV by the separator of the first line."""
+    CSV or TSV by the separator of the first line.
+
+    >>> [sniff(b) for b in [b"# ids\\n20\\n", b"id,t\\n20,a\\n", b"id\\tt\\n", b'{"id": 1}']]
+    ['ids', 'csv', 'tsv', 'jsonl']
+    """
     if isinstance(src, Path):
         with open(src, "rb") as fh:
             data = fh.read(65536)
