@@ -2,33 +2,41 @@
 
 ::
 
-    compliance-nb demo                                  # sample data, built-in sandbox
-    compliance-nb check tweets.csv --id-column id -o checked.parquet
-    compliance-nb check users.jsonl --id-column id --kind users -o users_checked.csv
-    compliance-nb jobs list --kind tweets
-    compliance-nb jobs get 1425543269983784962 --json
+    compliance-nb check ids.txt -o results.csv          # one ID per line
+    compliance-nb apply results.csv -o keep.csv         # the rows (IDs) you may keep
+    compliance-nb check tweets.csv --user-id-column author_id -o checked.parquet
+    compliance-nb check ids.txt -o results.csv --no-wait   # prints the job ID; rerun later
+    compliance-nb jobs list
+    compliance-nb jobs wait 1425543269983784962
     compliance-nb jobs download 1425543269983784962 -o results.jsonl
+    compliance-nb demo                                  # sample data, built-in sandbox
     compliance-nb sandbox --port 8765                   # the sandbox as a local server
     compliance-nb apply-jsonl collection.jsonl compliant.jsonl
 
 Exit status: 0 on success, 1 when the command failed (one line on stderr starting
 ``compliance-nb: error:``), 2 for a usage error, 130 when interrupted. ``--debug`` shows
 the full traceback. The bearer token is never printed, and signed URLs are shown with
-their signatures masked, ``--json`` output included.
+their signatures masked, ``--json`` output included. A closed pipe (``| head``) ends the
+command quietly. ``--quiet`` silences progress; ``NO_COLOR`` turns colour off.
 
-The modules: ``parser`` (the arguments), one per group of commands (``check`` for check and
-demo, ``jobs``, ``apply_jsonl``, ``sandbox``), ``session`` (the client a command talks to)
-and ``output`` (files in and out by extension, the summaries, printing without secrets).
+The modules: ``parser`` (the arguments) and ``helptext`` (their examples), one per group
+of commands (``check`` for check and demo, with ``detach`` for ``--no-wait``; ``apply``;
+``jobs``; ``apply_jsonl``; ``sandbox``), ``sources`` (where input comes from, its
+format) and ``inputs`` (ID lists and tables read),
+``idcheck`` (ID columns worded for the shell), ``files`` (tables written), ``session``
+(the client a command talks to) and ``output`` (printing without secrets, the summaries).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable, Sequence
 
 from .._exceptions import ComplianceError
-from .output import note
-from .parser import PROG, build_parser
+from .output import PROG, error_line, note, set_quiet
+from .parser import build_parser
 
 __all__ = ["main"]
 
@@ -60,9 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
         return int(exc.code or 0)
     debug = bool(getattr(args, "debug", False))
+    set_quiet(bool(getattr(args, "quiet", False)))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _pipe_closed()
     except KeyboardInterrupt:
         if debug:
             raise
@@ -71,8 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        note(f"{PROG}: error: {_one_line(exc)}")
+        error_line(PROG, _one_line(exc))
         return 1
+
+
+def _pipe_closed() -> int:
+    """The reader of stdout went away (``| head``): nothing more to say, and nothing to
+    flush at exit (Python would otherwise complain about it on stderr)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file behind stdout (a test's capture)
+        pass
+    return 0
 
 
 def _one_line(exc: BaseException) -> str:

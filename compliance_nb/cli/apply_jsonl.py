@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .._exceptions import InputError
-from .output import apply_summary_text, note, say
+from .output import apply_summary_text, info, progress_lines, say
 from .session import Session
 
 __all__ = ["cmd_apply_jsonl"]
@@ -34,8 +34,10 @@ def cmd_apply_jsonl(args: argparse.Namespace) -> int:
         raise InputError("SOURCE and DESTINATION must be different files.")
     session = Session(args, delay=args.delay)
     try:
-        note(f"Checking the objects in {source} against {session.where} ...")
-        summary = apply_compliance_jsonl(source, dest, client=session.client, progress="auto")
+        info(f"Checking the objects in {source} against {session.where} ...")
+        summary = apply_compliance_jsonl(
+            source, dest, client=session.client, progress=progress_lines() or False
+        )
     finally:
         session.close()
     say(apply_summary_text(summary))

@@ -1,4 +1,4 @@
-"""``compliance-nb jobs list|get|cancel|download``: the API's job routes, URLs masked."""
+"""``compliance-nb jobs list|get|wait|cancel|download``: the API's job routes, URLs masked."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InputError
 from .._redact import mask_url
-from .output import plural, print_json, say
+from .output import plural, print_json, progress_lines, say
 from .session import real_client
 
 if TYPE_CHECKING:
     from ..api.job import Job
 
-__all__ = ["cmd_jobs_cancel", "cmd_jobs_download", "cmd_jobs_get", "cmd_jobs_list"]
+__all__ = ["cmd_jobs_cancel", "cmd_jobs_download", "cmd_jobs_get", "cmd_jobs_list", "cmd_jobs_wait"]
 
 
 def _job_dict(job: Job) -> dict[str, Any]:
@@ -68,26 +68,32 @@ def _job_details(job: Job) -> str:
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> int:
-    """``jobs list``: recent jobs of ``--kind`` (and ``--status``), as a table or JSON.
+    """``jobs list``: recent jobs of both kinds (or ``--kind``), newest first; a table or JSON.
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``kind``, ``status``, ``json`` and ``api_url``.
+        ``kind`` (None: both), ``status``, ``json`` and ``api_url``.
 
     Returns
     -------
     int
         The exit status (0).
     """
+    from datetime import datetime, timezone
+
     client = real_client(args)
-    jobs = client.list_jobs(args.kind, status=args.status)
+    kinds = [args.kind] if args.kind else ["tweets", "users"]
+    jobs = [job for kind in kinds for job in client.list_jobs(kind, status=args.status)]
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    jobs.sort(key=lambda j: j.created_at or oldest, reverse=True)
     if args.json:
         print_json([_job_dict(j) for j in jobs])
         return 0
     if not jobs:
         which = f"{args.status} " if args.status else ""
-        say(f"No {which}{args.kind} jobs at {client.base_url}.")
+        what = f"{args.kind} jobs" if args.kind else "jobs (tweets or users)"
+        say(f"No {which}{what} at {client.base_url}.")
         return 0
     rows = [
         [j.id, j.type, j.status, _when(j.created_at), _when(j.download_expires_at), j.name or ""]
@@ -95,6 +101,41 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     ]
     say(_table(rows, ["id", "type", "status", "created", "results until", "name"]))
     return 0
+
+
+def cmd_jobs_wait(args: argparse.Namespace) -> int:
+    """``jobs wait ID``: wait until the job is complete (or failed, or expired); print it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``job_id``, ``json``, ``quiet`` and ``api_url``.
+
+    Returns
+    -------
+    int
+        0 when the job is complete, 1 when it failed or expired (its status is printed
+        either way).
+    """
+    from .._exceptions import JobExpiredError, JobFailedError
+
+    client = real_client(args)
+    job = client.get_job(args.job_id)
+    progress = progress_lines()
+    status = 0
+    if not job.is_terminal:
+        try:
+            job = client.wait(job, on_update=progress)
+        except (JobFailedError, JobExpiredError):
+            job = client.get_job(args.job_id)
+    if job.status != "complete":
+        status = 1
+    if args.json:
+        print_json(_job_dict(job))
+    else:
+        extra = f" ({job.error})" if job.error else ""
+        say(f"Job {job.id} ({job.type}) is {job.status}{extra}.")
+    return status
 
 
 def cmd_jobs_get(args: argparse.Namespace) -> int:

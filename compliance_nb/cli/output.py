@@ -7,29 +7,30 @@ the bearer token and mask signed-URL signatures.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from .._exceptions import InputError
 from .._redact import mask_text
 
 __all__ = [
-    "FRAME_SUFFIXES",
+    "PROG",
     "apply_summary_text",
-    "check_writable",
-    "frame_format",
+    "error_line",
+    "info",
     "note",
     "plural",
     "print_json",
-    "read_frame",
+    "progress_lines",
     "say",
+    "set_quiet",
     "summary_paragraph",
-    "write_frame",
+    "use_colour",
 ]
 
-FRAME_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+#: The program's name, as messages start.
+PROG = "compliance-nb"
+_state = {"quiet": False}
 _KIND_NOUN = {"tweets": "Tweet IDs", "users": "user IDs"}
 
 
@@ -77,6 +78,100 @@ def note(text: str) -> None:
     print(_clean(text), file=sys.stderr)
 
 
+def set_quiet(quiet: bool) -> None:
+    """``--quiet``: :func:`info` prints nothing (errors and results still print).
+
+    Parameters
+    ----------
+    quiet : bool
+        Whether to silence the notes.
+    """
+    _state["quiet"] = bool(quiet)
+
+
+def info(text: str) -> None:
+    """A note on stderr about the work (what is checked, where), silenced by ``--quiet``.
+
+    Parameters
+    ----------
+    text : str
+        The line(s) to print.
+    """
+    if not _state["quiet"]:
+        note(text)
+
+
+def progress_lines() -> Any:
+    """The progress display of a command: lines on stderr, or None with ``--quiet``.
+
+    An error that stops the work is not said by the display: the command prints it once,
+    as its error line.
+
+    Returns
+    -------
+    LineReporter or None
+        The display.
+    """
+    if _state["quiet"]:
+        return None
+    from ..display.lines import LineReporter
+
+    class CommandLines(LineReporter):
+        def close(self, error: BaseException | None = None) -> None:
+            super().close(None)
+
+    return CommandLines()
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Whether to colour what goes to ``stream``: only a terminal, and never when
+    ``NO_COLOR`` is set to anything (https://no-color.org) or ``TERM`` is ``dumb``.
+
+    Parameters
+    ----------
+    stream : TextIO
+        Where the text goes.
+
+    Returns
+    -------
+    bool
+        True when colour may be used.
+
+    Examples
+    --------
+    >>> import io
+    >>> use_colour(io.StringIO())
+    False
+    """
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed
+        return False
+
+
+def error_line(prefix: str, text: str, *, label: str = "error") -> None:
+    """Print ``PREFIX: error: TEXT`` on stderr, once, with ``error`` in red on a terminal
+    (see :func:`use_colour`).
+
+    Parameters
+    ----------
+    prefix : str
+        The program's name.
+    text : str
+        The message (one line).
+    label : str, default "error"
+        ``"error"`` or ``"warning"`` (yellow).
+    """
+    head = f"{label}:"
+    if use_colour(sys.stderr):
+        colour = "31" if label == "error" else "33"
+        head = f"\033[1;{colour}m{head}\033[0m"
+    print(f"{prefix}: {head} {_clean(text)}", file=sys.stderr, flush=True)
+
+
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON (cleaned as :func:`say` does).
 
@@ -116,141 +211,6 @@ def plural(n: int, word: str) -> str:
     ('1 row', '1,200 rows')
     """
     return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-# --------------------------------------------------------------------------------------
-# frames in and out
-# --------------------------------------------------------------------------------------
-def frame_format(path: Path, what: str) -> str:
-    """The format of a frame file by its extension: ``csv``, ``parquet`` or ``jsonl``.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    what : str
-        ``"input"`` or ``"output"``, for the error message.
-
-    Returns
-    -------
-    str
-        ``"csv"``, ``"parquet"`` or ``"jsonl"``.
-
-    Raises
-    ------
-    InputError
-        For any other extension.
-
-    Examples
-    --------
-    >>> frame_format(Path("tweets.NDJSON"), "input")
-    'jsonl'
-    """
-    fmt = FRAME_SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"Cannot tell the format of the {what} file {str(path)!r} from its extension: "
-            "use .csv, .parquet, .jsonl or .ndjson."
-        )
-    return fmt
-
-
-def read_frame(path: Path, id_columns: Sequence[str]) -> Any:
-    """Read a CSV, Parquet or JSON-lines file with polars; ID columns always as strings.
-
-    Parameters
-    ----------
-    path : Path
-        The input file; its extension says its format.
-    id_columns : Sequence[str]
-        Columns that must exist, read as text (CSV and JSON lines) so no ID loses digits.
-
-    Returns
-    -------
-    polars.DataFrame
-        The file's rows.
-
-    Raises
-    ------
-    InputError
-        When the file is missing, cannot be read, or lacks one of ``id_columns``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = p.write_text("id\\n1425543269983784962\\n")
-    >>> read_frame(p, ["id"])["id"].to_list()
-    ['1425543269983784962']
-    """
-    import polars as pl
-
-    fmt = frame_format(path, "input")
-    if not path.is_file():
-        raise InputError(f"No such input file: {str(path)!r}.")
-    overrides = {c: pl.String for c in id_columns}
-    try:
-        if fmt == "csv":
-            df = pl.read_csv(path, schema_overrides=overrides)
-        elif fmt == "jsonl":
-            df = pl.read_ndjson(path, schema_overrides=overrides)
-        else:
-            df = pl.read_parquet(path)  # typed already: a float ID column is refused later
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"Could not read {str(path)!r} as {fmt}: {exc}") from exc
-    missing = [c for c in id_columns if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"{str(path)!r} has no column {missing[0]!r}; its columns are "
-            f"{', '.join(map(repr, df.columns))}. Pass the right one with --id-column "
-            "(or --user-id-column)."
-        )
-    return df
-
-
-def write_frame(df: Any, path: Path) -> None:
-    """Write a polars frame in the format of ``path``'s extension, making its folder.
-
-    Parameters
-    ----------
-    df : polars.DataFrame
-        The frame.
-    path : Path
-        Where to write (``.csv``, ``.parquet``, ``.jsonl`` or ``.ndjson``).
-    """
-    fmt = frame_format(path, "output")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        df.write_csv(path)
-    elif fmt == "jsonl":
-        df.write_ndjson(path)
-    else:
-        df.write_parquet(path)
-
-
-def check_writable(df: Any, dest: Path) -> None:
-    """Refuse, before any job, a frame the output format cannot hold (nested columns in CSV).
-
-    Parameters
-    ----------
-    df : polars.DataFrame
-        The frame that will be written.
-    dest : Path
-        Where it will be written.
-
-    Raises
-    ------
-    InputError
-        When ``dest`` is a CSV file and ``df`` has nested columns.
-    """
-    if frame_format(dest, "output") != "csv":
-        return
-    nested = [name for name, dtype in df.schema.items() if dtype.is_nested()]
-    if nested:
-        raise InputError(
-            f"CSV cannot hold the nested column(s) {', '.join(map(repr, nested))}: write to "
-            ".parquet or .jsonl instead."
-        )
 
 
 # --------------------------------------------------------------------------------------
@@ -340,7 +300,12 @@ def apply_summary_text(summary: Any) -> str:
         f"removed" + (f" ({why})" if why else "")
     )
     geo = summary.get("rows_geo_scrubbed", 0)
-    if geo:
-        cols = ", ".join(summary.get("geo_columns") or [])
+    if geo and summary.get("geo_columns"):
+        cols = ", ".join(summary["geo_columns"])
         text += f", and the geo columns ({cols}) blanked in {plural(geo, 'row')}"
+    elif geo:
+        text += (
+            f"; {plural(geo, 'row')} kept {'has' if geo == 1 else 'have'} a geo scrub, but no "
+            "column of geo data was found (--geo-columns names them)"
+        )
     return text + "."

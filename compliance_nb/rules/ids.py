@@ -7,10 +7,13 @@ A value is an ID when it is
   vertical tab, form feed) is stripped, is 1 to :data:`MAX_DIGITS` ASCII digits whose value
   is from 1 to :data:`MAX_ID`. Leading zeros are allowed and dropped: ``"007"`` is ID 7.
 
-Everything else is refused, with a short reason (:func:`id_problem`): an empty value, a
-sign, an exponent or a decimal point, inner spaces, non-ASCII digits (``"١٢٣"``, ``"１２３"``),
-more than 19 digits, zero, a value above :data:`MAX_ID`, and any value that is neither text
-nor an integer (floats above all: they cannot hold IDs above 2**53 exactly).
+Everything else is refused, with a short reason (:func:`id_problem`): an empty value,
+a number of 16 digits or more in scientific notation (``"1.73428826718806e+18"``: what a
+spreadsheet makes of an ID saved as a number; its last digits are lost, so the reason says
+to export the IDs again as text), a sign, another exponent or a decimal point, inner spaces,
+non-ASCII digits (``"١٢٣"``, ``"１２３"``), more than 19 digits, zero, a value above
+:data:`MAX_ID`, and any value that is neither text nor an integer (floats above all: they
+cannot hold IDs above 2**53 exactly).
 
 :data:`MAX_ID` is the largest signed 64-bit integer: snowflake IDs are 63-bit numbers, and
 the API's own pattern for IDs is ``^[0-9]{1,19}$``.
@@ -21,7 +24,9 @@ for columns (polars, DuckDB, Dask, Spark...).
 
 >>> parse_id(" 007\\n")
 7
->>> id_problem("1e18")
+>>> id_problem("1.73428826718806e+18") == SCIENTIFIC_NOTATION
+True
+>>> id_problem("1.2e-5")
 'not decimal digits'
 >>> id_problem(2**63)
 'above the largest ID (9223372036854775807)'
@@ -41,6 +46,7 @@ __all__ = [
     "MAX_DIGITS",
     "MAX_ID",
     "RULE",
+    "SCIENTIFIC_NOTATION",
     "TWITTER_EPOCH_MS",
     "WHITESPACE",
     "canonical_id",
@@ -70,6 +76,12 @@ RULE = (
     f"A valid ID is 1 to {MAX_DIGITS} ASCII digits from 1 to {MAX_ID} (an integer, or text; "
     "surrounding white space is ignored and leading zeros are dropped)"
 )
+#: The reason given for text in scientific notation, such as ``"1.73428826718806E+18"``.
+SCIENTIFIC_NOTATION = (
+    "these look like IDs saved as numbers in scientific notation: their last digits are "
+    "lost; export them again as text"
+)
+_SCIENTIFIC_MIN_EXPONENT = 15
 _MAX_ID_TEXT = str(MAX_ID)
 #: Text IDs from which the cast to numbers is split over two threads.
 _PARALLEL_CAST = 1 << 20
@@ -112,6 +124,8 @@ def parse_id(value: Any) -> int:
         if not text:
             raise ValueError("empty")
         if not (text.isascii() and text.isdigit()):
+            if _is_scientific(text):
+                raise ValueError(SCIENTIFIC_NOTATION)
             raise ValueError("not decimal digits")
         if len(text) > MAX_DIGITS:
             raise ValueError(f"more than {MAX_DIGITS} digits")
@@ -129,6 +143,29 @@ def parse_id(value: Any) -> int:
     if number > MAX_ID:
         raise ValueError(f"above the largest ID ({MAX_ID})")
     return number
+
+
+def _is_scientific(text: str) -> bool:
+    """True for a number of 16 digits or more in scientific notation: digits, an optional
+    decimal part, ``e`` or ``E``, an optional ``+`` and an exponent of at least 15 (how
+    spreadsheets and float-typed exports write large numbers). From 16 digits on, a
+    number saved as a float has lost digits (2**53 has 16), so the ID cannot be recovered;
+    smaller numbers in this notation are only "not decimal digits".
+
+    >>> [_is_scientific(t) for t in ["1.73428826718806E+18", "1e18", "1e3", "1.5e-3", "e18"]]
+    [True, True, False, False, False]
+    """
+    mantissa, sep, exponent = text.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    exponent = exponent.removeprefix("+")
+    return bool(
+        sep
+        and text.isascii()
+        and whole.isdigit()
+        and (fraction == "" or fraction.isdigit())
+        and exponent.isdigit()
+        and int(exponent) >= _SCIENTIFIC_MIN_EXPONENT
+    )
 
 
 def canonical_id(value: Any) -> str:

@@ -185,7 +185,7 @@ def test_a_usage_error_as_a_real_process_is_one_line_with_status_2(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("compliance-nb: error:") and "--id-column" in proc.stderr
+    assert proc.stderr.startswith("compliance-nb: error:") and "-o/--output" in proc.stderr
 
 
 # -- check ----------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_check_users_kind_to_csv(capsys, tmp_path, sandbox):
     ("argv", "fragment"),
     [
         (["--id-column", "tweet_id"], "has no column 'tweet_id'"),
-        (["--id-column", "id", "-o", "{tmp}/out.xlsx"], "use .csv, .parquet, .jsonl"),
+        (["--id-column", "id", "-o", "{tmp}/out.xlsx"], "use .csv, .tsv, .parquet, .jsonl"),
         (["--id-column", "id", "--kind", "users", "--user-id-column", "author_id"], "--kind"),
     ],
 )
@@ -461,14 +461,21 @@ def test_jobs_rejects_a_malformed_job_id_and_a_bad_api_url(capsys, api):
         ["jobs", "get"],
         ["jobs", "cancel"],
         ["jobs", "download"],
+        ["jobs", "wait"],
         ["sandbox"],
         ["apply-jsonl"],
+        ["apply"],
     ],
 )
-def test_every_command_has_help(capsys, argv):
+def test_every_command_has_help_with_examples(capsys, argv):
     rc, out, _ = run(capsys, *argv, "--help")
     assert rc == 0
     assert out.startswith("usage: compliance-nb")
+    examples = out.split("examples:\n", 1)[1]
+    commands = [line.split()[:3] for line in examples.splitlines() if "compliance-nb " in line]
+    assert commands  # kept as written, one example a line
+    named = " ".join(argv[:2]) if argv[:1] == ["jobs"] and len(argv) > 1 else " ".join(argv[:1])
+    assert any(" ".join(c[1:]).startswith(named) for c in commands), examples
 
 
 def test_sandbox_command_delegates_to_serve_cli(monkeypatch):
