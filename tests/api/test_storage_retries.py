@@ -33,8 +33,8 @@ def test_a_plain_upload_says_what_failed_and_gives_up_with_its_sentence(requests
         "the upload URL answered HTTP 503",
     ]
     assert str(info.value) == (
-        "The upload failed after 2 retries: the upload URL answered HTTP 503. Check the network and "
-        "try again (create a new job if the 15-minute window has passed)."
+        "The upload failed after 2 retries: the upload URL answered HTTP 503. "
+        "Check the network and try again (create a new job if the 15-minute window has passed)."
     )
     assert [e.bytes_done for e in events if e.stage == "uploading"] == [0, 0, 0]
 
