@@ -103,6 +103,14 @@ def check_destination(dest: Path, sources: Sequence[str], *, force: bool, flag: 
                 f"{flag} {str(dest)!r} is the input file: the input is never overwritten. "
                 "Name another output file."
             )
+    refuse_overwrite(dest, force=force, flag=flag)
+
+
+def refuse_overwrite(dest: Path, *, force: bool, flag: str) -> None:
+    """Refuse an output that is a folder, or that exists without ``--force``.
+
+    >>> refuse_overwrite(Path("no such file.jsonl"), force=False, flag="-o")
+    """
     if dest.is_dir():
         raise InputError(f"{flag} {str(dest)!r} is a folder: name a file.")
     if dest.exists() and not force:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InputError
 from .._redact import mask_url
+from .files import refuse_overwrite
 from .output import plural, print_json, progress_lines, say
 from .session import real_client
 
@@ -183,7 +184,8 @@ def cmd_jobs_download(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``job_id``, ``output`` (default ``compliance_results_<ID>.jsonl``) and ``api_url``.
+        ``job_id``, ``output`` (default ``compliance_results_<ID>.jsonl``), ``force``
+        (replace an existing output) and ``api_url``.
 
     Returns
     -------
@@ -193,8 +195,10 @@ def cmd_jobs_download(args: argparse.Namespace) -> int:
     Raises
     ------
     InputError
-        When the job is not complete.
+        When the job is not complete, or the output exists and ``force`` is not set.
     """
+    dest = Path(args.output or f"compliance_results_{args.job_id}.jsonl")
+    refuse_overwrite(dest, force=args.force, flag="-o")  # before any request
     client = real_client(args)
     job = client.get_job(args.job_id)
     if job.status != "complete":
@@ -202,7 +206,6 @@ def cmd_jobs_download(args: argparse.Namespace) -> int:
             f"Job {job.id} is {job.status}, not complete: there are no results to download"
             + (" yet." if not job.is_terminal else ".")
         )
-    dest = Path(args.output or f"compliance_results_{job.id}.jsonl")
     dest.parent.mkdir(parents=True, exist_ok=True)
     client.download(job, dest)
     with open(dest, "rb") as fh:

@@ -258,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = job_command("download", "download a job's results")
     p.add_argument("job_id", type=_job_id, metavar="ID")
     p.add_argument("-o", "--output", metavar="FILE", help="where to save the JSON lines")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
     p.set_defaults(func=cmd_jobs_download)
 
     p = sub.add_parser(

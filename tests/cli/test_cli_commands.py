@@ -411,6 +411,23 @@ def test_jobs_download_writes_the_results_file(capsys, api, tmp_path):
     _assert_clean(api, job, out, err)
 
 
+def test_jobs_download_never_replaces_a_file_without_force(capsys, api, tmp_path):
+    client = api.client()
+    client.run("tweets", ["1265324480517361664", "1265324480517361665"])
+    job = client.list_jobs("tweets", status="complete")[0]
+    dest = tmp_path / "mine.json"
+    dest.write_text("a co-author's notes")
+    rc, _, err = run(capsys, "jobs", "download", job.id, "-o", dest, "--api-url", api.url)
+    assert rc == 1
+    assert_one_line_error(err, "exists already", "--force")
+    assert dest.read_text() == "a co-author's notes"
+    rc, _, err = run(
+        capsys, "jobs", "download", job.id, "-o", dest, "--force", "--api-url", api.url
+    )
+    assert rc == 0, err
+    assert dest.read_text() != "a co-author's notes"
+
+
 def test_jobs_download_of_an_unfinished_job_is_a_clear_error(capsys, api, tmp_path):
     job = api.client().create_job("tweets")
     rc, _, err = run(capsys, "jobs", "download", job.id, "--api-url", api.url)
