@@ -30,10 +30,11 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
-from .._dataframes import to_polars
+from .._dataframes import as_frame
 from .._exceptions import InputError
 from ..jobs.runinfo import RunInfo, recall
 from ..rules.outcomes import AVAILABLE, label_expr
+from .checked import checked_columns
 
 __all__ = ["ComplianceReport", "KindSummary", "compliance_report", "outcomes"]
 
@@ -78,23 +79,39 @@ def outcomes(
     InputError
         The frame has none of the columns ``check_compliance`` adds.
     """
+    wrapped = nw.from_native(df, pass_through=True)
+    if not isinstance(wrapped, (nw.DataFrame, nw.LazyFrame)):
+        as_frame(df)  # raises the error that says what to pass
+    columns = list(wrapped.columns)
     info = recall(df)
-    frame = to_polars(df)
     prefix = _prefix(info)
-    columns = frame.columns
     kinds = _kinds(columns, info, prefix)
     if not kinds:
         raise InputError(
             f"this frame has no '{prefix}reason' column: pass the frame that "
             "check_compliance returned (or set prefix= as you did there)."
         )
-    out: dict[str, pl.DataFrame] = {}
+    id_columns: dict[str, str | None] = {}
+    roles: dict[str, str] = {}
     for kind, pre in kinds.items():
         if pre.startswith("user_") and kind == "users" and len(kinds) > 1:
             ids = user_id_column or (info.user_id_column if info is not None else None)
         else:
             ids = id_column or (info.id_column if info is not None else None) or "id"
-        ids = ids if ids in columns else None
+        id_columns[kind] = ids if ids in columns else None
+        if id_columns[kind]:
+            roles[ids] = "id"  # type: ignore[index]
+        roles.update({f"{pre}action": "text", f"{pre}reason": "text"})
+        roles.update({f"{pre}created_at": "time", f"{pre}redacted_at": "time"})
+    compliant_column = _compliant_name(columns, prefix)
+    if compliant_column:
+        roles[compliant_column] = "flag"
+    # the one place a reloaded frame's columns get their types back (display/checked.py)
+    frame = checked_columns(df, roles)
+    columns = frame.columns
+    out: dict[str, pl.DataFrame] = {}
+    for kind, pre in kinds.items():
+        ids = id_columns[kind]
         exprs = [
             (pl.col(ids).cast(pl.String) if ids else pl.lit(None, pl.String)).alias("id"),
             pl.col(f"{pre}reason").cast(pl.String).alias("reason"),

@@ -24,12 +24,14 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from .._dataframes import as_frame
-from .._exceptions import InputError
+from .._exceptions import InputError, warn_simulated
+from ..display.checked import checked_columns
+from ..jobs.runinfo import recall
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
 from .columns import DEFAULT_PREFIX, ColumnNames
 from .joins import join_results
 from .lazy.engines import as_lazy, is_lazy
-from .native import column_values, drop_columns, filter_rows, null_where
+from .native import drop_columns, filter_rows, null_where
 
 __all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
 
@@ -58,11 +60,12 @@ def default_geo_columns(columns: Sequence[str], exclude: Sequence[str] = ()) -> 
     return out
 
 
-def _text(frame: Any, name: str) -> pl.Series:
-    values = column_values(frame, name)
-    if isinstance(values, list):
-        values = pl.Series(name, [None if v is None else str(v) for v in values])
-    return values.cast(pl.String)
+def _warn_if_simulated(df: Any) -> None:
+    """Warn when the checked frame's results were simulated by the sandbox (its provenance
+    says so: :mod:`compliance_nb.jobs.runinfo`)."""
+    info = recall(df)
+    if info is not None and info.sandbox:
+        warn_simulated("apply_compliance", "rows", stacklevel=4)
 
 
 def _row_status(lookups: pl.DataFrame) -> nw.DataFrame[Any]:
@@ -151,6 +154,12 @@ def apply_compliance(
         ``df`` has no compliance columns and no ``results`` were given; a name in
         ``geo_columns`` is not a column; the errors of :func:`join_results`.
 
+    Warns
+    -----
+    SimulatedResultsWarning
+        ``df``'s results were simulated by the compliance_nb sandbox (its
+        ``compliance_source`` column or ``attrs`` say so).
+
     See Also
     --------
     check_compliance : The check whose output this takes.
@@ -181,7 +190,12 @@ def apply_compliance(
     ...         check_compliance, user_id_column="author_id", client=sb.client(),
     ...         progress=False, ledger_path=f"{tmp}/ledger.sqlite3",
     ...     )
-    >>> kept, summary = apply_compliance(checked, return_summary=True)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     kept, summary = apply_compliance(checked, return_summary=True)
+    >>> caught[0].category.__name__  # the sandbox's results are simulated
+    'SimulatedResultsWarning'
     >>> summary["rows_in"], summary["rows_out"], kept["compliance_status"].unique().to_list()
     (20, 3, ['available'])
     >>> summary["removed"]
@@ -211,17 +225,23 @@ def apply_compliance(
             "Run check_compliance first (df.pipe(check_compliance).pipe(apply_compliance)), "
             "or pass results= (a results file or frame)."
         )
+    else:
+        _warn_if_simulated(df)
     n = len(frame)
+    # the result columns as check_compliance typed them, also in a frame read back from a
+    # file (text, categories, empty text): the one normalisation the report uses too
+    roles = {fields[f]: "text" for fields in (names.main, names.user) for f in ("action", "reason")}
+    results_columns = checked_columns(frame.to_native(), roles)
 
     def line(fields: dict[str, str]) -> tuple[pl.Series, pl.Series]:
         """(has a result line, reason) per row, for the main or the user columns."""
-        present = [fields[f] for f in ("action", "reason") if fields[f] in frame.columns]
+        present = [fields[f] for f in ("action", "reason") if fields[f] in results_columns.columns]
         hit = pl.Series([False] * n, dtype=pl.Boolean)
         for col in present:
-            hit = hit | _text(frame, col).is_not_null()
+            hit = hit | results_columns.get_column(col).is_not_null()
         reason = (
-            _text(frame, fields["reason"])
-            if fields["reason"] in frame.columns
+            results_columns.get_column(fields["reason"])
+            if fields["reason"] in results_columns.columns
             else pl.Series([None] * n, dtype=pl.String)
         )
         return hit, reason
@@ -302,6 +322,8 @@ def _apply_lazy(
             "Run check_compliance first (check_compliance(lf) then apply_compliance), "
             "or pass results= (a results file or frame)."
         )
+    if not joined_here:
+        _warn_if_simulated(df)
 
     def line(fields: dict[str, str]) -> tuple[nw.Expr, nw.Expr]:
         """(has a result line, reason) per row, for the main or the user columns."""

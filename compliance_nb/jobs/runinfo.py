@@ -366,7 +366,8 @@ def provenance_metadata(frame: Any) -> dict[str, str]:
     --------
     >>> import json, tempfile
     >>> import polars as pl
-    >>> checked = pl.DataFrame({"id": ["1"]})
+    >>> from compliance_nb.jobs.runinfo import RunInfo, remember
+    >>> checked = pl.DataFrame({"id": ["1"]})  # as check_compliance leaves it:
     >>> remember(checked, RunInfo(kinds=("tweets",), job_ids={"tweets": ("7",)}))
     >>> path = tempfile.mkdtemp() + "/checked.parquet"
     >>> checked.write_parquet(path, metadata=provenance_metadata(checked))
