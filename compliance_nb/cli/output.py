@@ -224,8 +224,10 @@ def write_frame(df: Any, path: Path) -> None:
         df.write_csv(path)
     elif fmt == "jsonl":
         df.write_ndjson(path)
-    else:
-        df.write_parquet(path)
+    else:  # with the run's provenance in the file's key-value metadata too
+        from ..jobs.runinfo import provenance_metadata
+
+        df.write_parquet(path, metadata=provenance_metadata(df) or None)
 
 
 def check_writable(df: Any, dest: Path) -> None:
@@ -328,7 +330,7 @@ def apply_summary_text(summary: Any) -> str:
     --------
     >>> apply_summary_text({"rows_in": 10, "rows_out": 9, "rows_removed": 1,
     ...                     "removed": {"deleted": 1}})
-    'The clean dataset keeps 9 of 10 rows: 1 row removed (deleted 1).'
+    'The clean dataset keeps 9 of 10 rows: 1 row removed (rows per reason: deleted 1).'
     """
     if not isinstance(summary, dict):
         return str(summary)
@@ -337,7 +339,7 @@ def apply_summary_text(summary: Any) -> str:
     text = (
         f"The clean dataset keeps {summary.get('rows_out', 0):,} of "
         f"{summary.get('rows_in', 0):,} rows: {plural(summary.get('rows_removed', 0), 'row')} "
-        f"removed" + (f" ({why})" if why else "")
+        f"removed" + (f" (rows per reason: {why})" if why else "")
     )
     geo = summary.get("rows_geo_scrubbed", 0)
     if geo:

@@ -144,9 +144,10 @@ def apply_compliance(
         The rows of ``df`` whose result does not ask for removal, with the geo columns of
         geo-scrubbed rows set to null; the same type as ``df``.
     dict
-        Only with ``return_summary=True``: ``rows_in``, ``rows_out``, ``rows_removed``,
-        ``removed`` ({label: rows}, labels as in ``compliance_status``),
-        ``rows_geo_scrubbed``, ``geo_columns``.
+        Only with ``return_summary=True``; it counts **rows** (``"counts": "rows"``), where
+        :func:`compliance_report` and the charts count distinct IDs: ``rows_in``,
+        ``rows_out``, ``rows_removed``, ``removed`` ({label: rows}, labels as in
+        ``compliance_status``), ``rows_geo_scrubbed``, ``geo_columns``.
 
     Raises
     ------
@@ -275,6 +276,7 @@ def apply_compliance(
 
     removed = labels.value_counts(sort=True)
     summary: dict[str, Any] = {
+        "counts": "rows",
         "rows_in": n,
         "rows_out": len(out),
         "rows_removed": int(remove.sum()),
@@ -284,7 +286,8 @@ def apply_compliance(
     }
     _warn_if_no_geo_columns(summary)
     logger.info(
-        "apply_compliance: %d of %d rows removed (%s); geo data removed from %d row(s) in %s",
+        "apply_compliance: %d of %d rows removed (rows per reason: %s); geo data removed "
+        "from %d row(s) in %s",
         summary["rows_removed"],
         n,
         ", ".join(f"{k} {v}" for k, v in summary["removed"].items()) or "none",
@@ -389,6 +392,7 @@ def _apply_lazy(
     rows_in = int(table["rows"].sum() or 0)
     n_removed = int(removed["rows"].sum() or 0)
     summary: dict[str, Any] = {
+        "counts": "rows",
         "rows_in": rows_in,
         "rows_out": rows_in - n_removed,
         "rows_removed": n_removed,
