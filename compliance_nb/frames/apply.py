@@ -136,7 +136,8 @@ def apply_compliance(
         Also return a summary dict.
     drop_compliance_columns : bool, optional
         Drop the compliance columns from the result. Default: they are dropped when they
-        were joined here from ``results``, and kept when ``df`` already had them.
+        were joined here from ``results``, and kept when ``df`` already had them. The
+        ``compliance_source`` column (where the results came from) is kept either way.
 
     Returns
     -------

@@ -333,7 +333,9 @@ class PartRunner:
                 raise
             self.ledger.update_status(job.id, "complete")  # results not stored yet
         if job.completed_at is None:  # X gives no completion time: when it was seen complete
-            job = dataclasses.replace(job, completed_at=datetime.now(timezone.utc))
+            # (to the second, as X writes its times: the same in every file it travels to)
+            seen = datetime.now(timezone.utc).replace(microsecond=0)
+            job = dataclasses.replace(job, completed_at=seen)
         # parsed while it downloads: IDs as numbers, reasons as categories
         dest = self.workdir / f"{job.id}.json"
         sink = self.sink

@@ -11,9 +11,9 @@ The record travels with the data, in what every writer stores:
   frame has categories): the same text on every row, :data:`SOURCE_X` (``"x-api"``),
   :data:`SOURCE_SANDBOX` (``"sandbox (SIMULATED)"``) or, when no ID was sent (an empty
   frame, only null IDs), :data:`SOURCE_NONE` (``"not checked"``), then a space and the
-  whole record as JSON. It survives CSV, JSON lines and Parquet, with pandas or polars,
-  and a frame made of several checked frames keeps each one's (:func:`recall` merges
-  them). Filter on it with ``.str.starts_with("sandbox")``;
+  record as compact JSON (:meth:`RunInfo.column_value`). It survives CSV, JSON lines
+  and Parquet, with pandas or polars, and a frame made of several checked frames keeps
+  each one's (:func:`recall` merges them). Filter on it with ``.str.starts_with("sandbox")``;
 * **pandas ``attrs``** (``attrs["compliance_nb"]``, plain data), which pandas writes into
   a Parquet file's key-value metadata and reads back;
 * **Parquet key-value metadata** for any frame: :func:`provenance_metadata` gives the
@@ -118,13 +118,14 @@ class JobProvenance:
 class RunInfo:
     """A summary of one ``check_compliance`` run (no secrets).
 
-    ``checked_at`` is when the call ran; when the results were produced is each job's
-    ``completed_at`` (:attr:`jobs`).
+    ``checked_at`` is when the call ran (None where the record came from the source column,
+    which does not keep it); when the results were produced is each job's ``completed_at``
+    (:attr:`jobs`).
     """
 
     kinds: tuple[str, ...] = ()
     job_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    checked_at: datetime | None = field(default_factory=lambda: datetime.now(timezone.utc))
     api_url: str | None = None
     sandbox: bool = False
     from_cache: dict[str, bool] = field(default_factory=dict)
@@ -153,7 +154,7 @@ class RunInfo:
             "kinds": list(self.kinds),
             "job_ids": {k: list(v) for k, v in self.job_ids.items()},
             "jobs": [j.to_dict() for j in self.jobs],
-            "checked_at": self.checked_at.isoformat(),
+            "checked_at": None if self.checked_at is None else self.checked_at.isoformat(),
             "api_url": self.api_url,
             "sandbox": bool(self.sandbox),
             "from_cache": {k: bool(v) for k, v in self.from_cache.items()},
@@ -177,7 +178,7 @@ class RunInfo:
             return cls(
                 kinds=tuple(str(k) for k in data["kinds"]),
                 job_ids={str(k): tuple(str(j) for j in v) for k, v in data["job_ids"].items()},
-                checked_at=checked_at or datetime.now(timezone.utc),
+                checked_at=checked_at,
                 api_url=None if data.get("api_url") is None else str(data["api_url"]),
                 sandbox=bool(data.get("sandbox", False)),
                 from_cache={str(k): bool(v) for k, v in data.get("from_cache", {}).items()},
@@ -193,19 +194,47 @@ class RunInfo:
 
     # -- the source column ---------------------------------------------------------------
     def column_value(self) -> str:
-        """The text of the source column: :attr:`source`, a space, the record as JSON.
+        """The text of the source column: :attr:`source`, a space, the record as compact
+        JSON (``api``: the base URL; ``jobs``: ``[kind, id, completed_at]`` each, plus
+        ``"reused"`` for results reused from the ledger; ``ids``: the ID columns). It is
+        repeated on every row of a CSV or JSON-lines file, so it holds only what the report
+        needs.
 
-        >>> RunInfo(job_ids={"tweets": ("1",)}).column_value()[:24]
-        'x-api {"api_url":null,"c'
+        >>> at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        >>> RunInfo(api_url="https://api.x.com", jobs=(JobProvenance("tweets", "7", at),)
+        ...         ).column_value()
+        'x-api {"api":"https://api.x.com","ids":["id",null],"jobs":[["tweets","7","2026-01-02T03:04:05+00:00"]]}'
         """
-        record = json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
-        return f"{self.source} {record}"
+        jobs = [
+            [
+                j.kind,
+                j.id,
+                None if j.completed_at is None else j.completed_at.isoformat(),
+                *(["reused"] if j.reused else []),
+            ]
+            for j in self.jobs
+        ]
+        record: dict[str, Any] = {
+            "api": self.api_url,
+            "jobs": jobs,
+            "ids": [self.id_column, self.user_id_column],
+        }
+        if not self.jobs:  # a record without the jobs' times (made by hand, or older)
+            if self.job_ids:
+                record["job_ids"] = {k: list(v) for k, v in self.job_ids.items()}
+            if self.kinds:
+                record["kinds"] = list(self.kinds)
+        return f"{self.source} {json.dumps(record, separators=(',', ':'), sort_keys=True)}"
 
     @classmethod
-    def from_column_value(cls, text: Any) -> RunInfo | None:
-        """The record in one value of the source column; None where it holds none.
+    def from_column_value(cls, text: Any, prefix: str = "compliance_") -> RunInfo | None:
+        """The record in one value of the source column (named ``prefix + "source"``);
+        None where it holds none.
 
-        >>> info = RunInfo(kinds=("tweets",), sandbox=True)
+        >>> at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        >>> info = RunInfo(kinds=("tweets",), job_ids={"tweets": ("9",)}, sandbox=True,
+        ...                jobs=(JobProvenance("tweets", "9", at),), checked_at=None,
+        ...                from_cache={"tweets": False})
         >>> RunInfo.from_column_value(info.column_value()) == info
         True
         >>> RunInfo.from_column_value("x-api") is None, RunInfo.from_column_value(3) is None
@@ -214,15 +243,44 @@ class RunInfo:
         if not isinstance(text, str):
             return None
         for label in _SOURCES:
-            if text.startswith(label + " {"):
-                try:
-                    data = json.loads(text[len(label) + 1 :])
-                except ValueError:
-                    return None
-                if not isinstance(data, dict):
-                    return None
-                # the words decide whether the results are simulated
-                return cls.from_dict({**data, "sandbox": label == SOURCE_SANDBOX})
+            if not text.startswith(label + " {"):
+                continue
+            try:
+                data = json.loads(text[len(label) + 1 :])
+                jobs = tuple(
+                    JobProvenance(
+                        kind=str(j[0]),
+                        id=str(j[1]),
+                        completed_at=_time(j[2]),
+                        reused="reused" in j[3:],
+                    )
+                    for j in data.get("jobs") or ()
+                )
+                job_ids: dict[str, tuple[str, ...]] = {}
+                for j in jobs:
+                    job_ids[j.kind] = (*job_ids.get(j.kind, ()), j.id)
+                for kind, ids in (data.get("job_ids") or {}).items():
+                    job_ids[str(kind)] = tuple(str(i) for i in ids)
+                kinds = tuple(data.get("kinds") or job_ids)
+                id_column, user_id_column = data.get("ids") or ("id", None)
+                return cls(
+                    kinds=tuple(str(k) for k in kinds),
+                    job_ids=job_ids,
+                    checked_at=None,  # when the call ran is not kept in the column
+                    api_url=None if data.get("api") is None else str(data["api"]),
+                    sandbox=label == SOURCE_SANDBOX,  # the words decide
+                    from_cache={
+                        k: all(j.reused for j in jobs if j.kind == k)
+                        for k in kinds
+                        if any(j.kind == k for j in jobs)
+                    },
+                    id_column=str(id_column),
+                    user_id_column=None if user_id_column is None else str(user_id_column),
+                    prefix=prefix,
+                    jobs=jobs,
+                )
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                return None
         return None
 
 
@@ -260,7 +318,7 @@ def merge(infos: Iterable[RunInfo]) -> RunInfo | None:
     return RunInfo(
         kinds=tuple(kinds),
         job_ids=job_ids,
-        checked_at=max(i.checked_at for i in infos),
+        checked_at=max((i.checked_at for i in infos if i.checked_at), default=None),
         api_url=first.api_url if len(urls) == 1 else ", ".join(sorted(u for u in urls if u)),
         sandbox=any(i.sandbox for i in infos),
         from_cache=from_cache,
@@ -309,7 +367,7 @@ def remember(frame: Any, info: RunInfo) -> None:
             frame.insert_column(frame.width, column)
 
 
-def _source_values(frame: Any) -> list[str]:
+def _source_values(frame: Any) -> list[tuple[str, str]]:
     """The distinct texts of every column that holds a run record (eager or lazy frames)."""
     import narwhals.stable.v2 as nw
 
@@ -318,16 +376,22 @@ def _source_values(frame: Any) -> list[str]:
     except TypeError:
         return []
     columns = [c for c in nw_frame.columns if isinstance(c, str) and c.endswith("source")]
-    values: list[str] = []
+    values: list[tuple[str, str]] = []
     for column in columns:
-        text = nw_frame.select(nw.col(column).cast(nw.String)).drop_nulls()
-        first = text.head(1).collect() if isinstance(text, nw.LazyFrame) else text.head(1)
-        if first.shape[0] == 0 or RunInfo.from_column_value(first.item(0, 0)) is None:
-            continue
-        distinct = text.unique()
+        present = nw_frame.select(nw.col(column)).drop_nulls()
+        first = present.head(1)
+        if isinstance(first, nw.LazyFrame):
+            first = first.collect()  # type: ignore[assignment]
+        if first.shape[0] == 0 or not str(first.item(0, 0)).startswith(_SOURCES):
+            continue  # not a source column (Tweets have a "source" of their own)
+        # the distinct values, then text: a categorical column is never made into one
+        # string per row
+        distinct = present.unique()
         if isinstance(distinct, nw.LazyFrame):
             distinct = distinct.collect()  # type: ignore[assignment]
-        values += [v for v in distinct.get_column(column).to_list() if v not in values]
+        texts = distinct.select(nw.col(column).cast(nw.String)).get_column(column).to_list()
+        prefix = column.removesuffix("source")
+        values += [(v, prefix) for v in texts if (v, prefix) not in values]
     return values
 
 
@@ -340,7 +404,7 @@ def recall(frame: Any) -> RunInfo | None:
         info = RunInfo.from_dict(attrs[_ATTRS_KEY])
         if info is not None:
             return info
-    infos = [RunInfo.from_column_value(v) for v in _source_values(frame)]
+    infos = [RunInfo.from_column_value(v, prefix) for v, prefix in _source_values(frame)]
     return merge(i for i in infos if i is not None)
 
 

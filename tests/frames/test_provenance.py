@@ -68,13 +68,18 @@ def test_results_reached_without_the_sandbox_client_are_still_simulated(
     report = compliance_report(checked)
     assert report.text.startswith("SIMULATED RESULTS")
     with pytest.warns(SimulatedResultsWarning, match="SIMULATED"):
-        apply_compliance(checked)
+        clean = apply_compliance(checked)
+    with pytest.warns(SimulatedResultsWarning):
+        bare = apply_compliance(checked, drop_compliance_columns=True)
+    # the clean data still says where its cleaning came from
+    assert recall(clean).sandbox is True and recall(bare).sandbox is True
+    assert "compliance_reason" not in bare.columns and "compliance_source" in bare.columns
 
 
 def test_completion_time_is_kept_and_reused_results_keep_it(sandbox, tmp_path):
     ledger = tmp_path / "ledger.sqlite3"
     df = sample_tweets(50, backend="polars")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(timezone.utc).replace(microsecond=0)  # kept to the second
     first = check_compliance(df, client=sandbox.client(), progress=False, ledger_path=ledger)
     after = datetime.now(timezone.utc)
     (job,) = recall(first).jobs
