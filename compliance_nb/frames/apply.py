@@ -60,12 +60,13 @@ def default_geo_columns(columns: Sequence[str], exclude: Sequence[str] = ()) -> 
     return out
 
 
-def _warn_if_simulated(df: Any) -> None:
+def _warn_if_simulated(df: Any, depth: int) -> None:
     """Warn when the checked frame's results were simulated by the sandbox (its provenance
-    says so: :mod:`compliance_nb.jobs.runinfo`)."""
+    says so: :mod:`compliance_nb.jobs.runinfo`), at the caller ``depth`` frames up from
+    ``apply_compliance``'s (0: its own caller)."""
     info = recall(df)
     if info is not None and info.sandbox:
-        warn_simulated("apply_compliance", "rows", stacklevel=4)
+        warn_simulated("apply_compliance", "rows", stacklevel=4 + depth)
 
 
 def _row_status(lookups: pl.DataFrame) -> nw.DataFrame[Any]:
@@ -228,7 +229,7 @@ def apply_compliance(
             "or pass results= (a results file or frame)."
         )
     else:
-        _warn_if_simulated(df)
+        _warn_if_simulated(df, depth=0)
     n = len(frame)
     # the result columns as check_compliance typed them, also in a frame read back from a
     # file (text, categories, empty text): the one normalisation the report uses too
@@ -327,7 +328,7 @@ def _apply_lazy(
             "or pass results= (a results file or frame)."
         )
     if not joined_here:
-        _warn_if_simulated(df)
+        _warn_if_simulated(df, depth=1)
 
     def line(fields: dict[str, str]) -> tuple[nw.Expr, nw.Expr]:
         """(has a result line, reason) per row, for the main or the user columns."""
