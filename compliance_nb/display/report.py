@@ -316,15 +316,18 @@ class ComplianceReport:
                 out.append(f"The results for the {noun} were produced by job{several} {ids}{when}.")
         return out
 
-    def _labels_sentence(self) -> str | None:
-        used: list[tuple[str, str]] = []
+    def _label_sentences(self) -> list[str]:
+        """What each label the report uses means, per kind (``deleted`` is a Tweet for
+        Tweets and an account for users)."""
+        out = []
         for s in self.kinds.values():
-            for label, _ in _by_count(s.reasons):
-                if (label, s.kind) not in used and label not in [u[0] for u in used]:
-                    used.append((label, s.kind))
-        if not used:
-            return None
-        return "The labels: " + "; ".join(f"{lab}: {meaning(lab, k)}" for lab, k in used) + "."
+            if s.reasons:
+                listed = "; ".join(
+                    f"{lab}: {meaning(lab, s.kind)}" for lab, _ in _by_count(s.reasons)
+                )
+                which = f" for {_KIND_NOUN.get(s.kind, s.kind)}" if len(self.kinds) > 1 else ""
+                out.append(f"The labels{which}: {listed}.")
+        return out
 
     @property
     def text(self) -> str:
@@ -351,9 +354,7 @@ class ComplianceReport:
         sentences.extend(job_sentences)
         for s in self.kinds.values():
             sentences.extend(self._kind_sentences(s))
-        labels = self._labels_sentence()
-        if labels:
-            sentences.append(labels)
+        sentences.extend(self._label_sentences())
         return " ".join(sentences)
 
     def __str__(self) -> str:

@@ -160,6 +160,9 @@ def test_per_kind_when_users_ran_too():
     assert (users["checked"], users["available"], users["reasons"]) == (2, 1, {"deactivated": 1})
     assert "Users: of 2 distinct user IDs, 1 (50.0%) were still available" in rep.text
     assert "user_deactivated" not in rep.text  # per kind: the users' own labels
+    # each kind's labels mean what they mean for that kind
+    assert "The labels for Tweet IDs: deleted: the Tweet was deleted." in rep.text
+    assert "The labels for user IDs: deactivated: the account was deactivated." in rep.text
     assert "Tweet IDs and user IDs" in rep.text
 
 
