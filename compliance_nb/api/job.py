@@ -128,9 +128,11 @@ class Job:
         its results are simulated. Never true for X's own jobs.
     completed_at : datetime, optional
         When the job's results were produced, as near as this machine knows: X's job
-        object has no completion time, so compliance_nb sets it to the moment it first saw
-        the job ``complete`` (the job finished at, or at most one poll before, that time).
-        Results reused from the ledger keep their job's time. None until then.
+        object has no completion time, so the job engine (``check_compliance``,
+        ``apply_compliance_jsonl``) sets it to the moment it first saw the job
+        ``complete`` (to the second; the job finished then or at most one poll before) and
+        keeps it in the ledger, so that results reused later keep their job's time. None
+        on jobs read from the API (``get_job``, ``wait``).
     extra : mapping
         The fields the API sent that this version does not know.
     raw : mapping
