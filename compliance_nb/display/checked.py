@@ -32,6 +32,7 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from .._dataframes import to_polars
+from .._exceptions import InputError
 
 __all__ = ["ROLES", "checked_columns", "normalise_column"]
 
@@ -59,11 +60,15 @@ def normalise_column(column: pl.Series, role: str) -> pl.Series:
     [True, False, None, None]
     >>> normalise_column(pl.Series([7, None], dtype=pl.Int64), "id").to_list()
     ['7', None]
+    >>> normalise_column(pl.Series("id", [7.0]), "id")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    compliance_nb.InputError: column 'id' was read as floating point, which corrupts IDs: ...
     """
     dtype = column.dtype
     if role == "id":
         if dtype.is_float():  # an ID column read as float is already corrupted above 2**53
-            raise ValueError(
+            raise InputError(
                 f"column {column.name!r} was read as floating point, which corrupts IDs: "
                 "read it as text (pandas: dtype={'id': str}; polars: "
                 "schema_overrides={'id': pl.String})."

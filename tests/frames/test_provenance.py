@@ -160,3 +160,11 @@ def test_the_command_lines_parquet_output_carries_the_record(sandbox, tmp_path):
     write_frame(checked, path)
     record = json.loads(pl.read_parquet_metadata(path)["compliance_nb"])
     assert record["sandbox"] is True and record["job_ids"]["tweets"]
+
+
+def test_a_frame_with_no_ids_says_not_checked():
+    out = check_compliance(pl.DataFrame({"id": [None, None]}, schema={"id": pl.String}),
+                           progress=False)  # fmt: skip
+    assert out["compliance_source"][0].startswith("not checked {")
+    info = recall(out)
+    assert info is not None and info.sandbox is False and info.jobs == ()

@@ -177,3 +177,30 @@ def test_parquet_metadata_holds_the_record_for_polars(runs, tmp_path):
     record = json.loads(pl.read_parquet_metadata(path)["compliance_nb"])
     assert record["sandbox"] is True
     assert record["job_ids"] == {k: list(v) for k, v in recall(checked).job_ids.items()}
+
+
+def test_pandas_json_lines_with_its_default_epoch_dates_and_float_flags(runs, tmp_path):
+    """pandas' to_json writes datetimes as epoch milliseconds by default, and read_json makes
+    a nullable boolean column float: the counts still equal the frame's."""
+    checked = runs["pandas"]
+    path = tmp_path / "checked.jsonl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas announces a change of that default
+        checked.to_json(path, orient="records", lines=True)
+    back = pd.read_json(path, lines=True, dtype=dict.fromkeys(ID_COLUMNS, str))
+    assert (
+        compliance_report(back).to_dict()["kinds"] == compliance_report(checked).to_dict()["kinds"]
+    )
+    for plot in PLOTS:
+        assert drawn(plot, back) == drawn(plot, checked), plot.__name__
+
+
+def test_an_id_column_read_as_float_is_refused_with_the_fix(runs, tmp_path):
+    from compliance_nb import InputError
+
+    checked = runs["pandas"]
+    checked.to_csv(tmp_path / "c.csv", index=False)
+    back = pd.read_csv(tmp_path / "c.csv")  # no dtype: the IDs with a null become float
+    assert back["id"].dtype.kind == "f"
+    with pytest.raises(InputError, match=r"dtype=\{'id': str\}"):
+        compliance_report(back)
