@@ -151,15 +151,17 @@ def test_a_lazy_frame_and_a_concatenation_keep_their_provenance(sandbox, tmp_pat
     )
 
 
-def test_the_command_lines_parquet_output_carries_the_record(sandbox, tmp_path):
-    from compliance_nb.cli.output import write_frame
+def test_the_command_lines_outputs_carry_the_record(tmp_path, capsys):
+    """The demo (the command line writes what check_compliance returns): its Parquet file
+    holds the record in its metadata, its CSV in the source column."""
+    from compliance_nb.cli import main
 
-    checked = check_compliance(sample_tweets(20, backend="polars"), client=sandbox.client(),
-                               progress=False)  # fmt: skip
-    path = tmp_path / "out.parquet"
-    write_frame(checked, path)
-    record = json.loads(pl.read_parquet_metadata(path)["compliance_nb"])
+    assert main(["demo", "--out", str(tmp_path), "--n", "30", "--delay", "0"]) == 0
+    record = json.loads(pl.read_parquet_metadata(tmp_path / "checked.parquet")["compliance_nb"])
     assert record["sandbox"] is True and record["job_ids"]["tweets"]
+    back = pl.read_csv(tmp_path / "checked.csv", schema_overrides={"id": pl.String})
+    assert recall(back).sandbox is True
+    assert compliance_report(back).text.startswith("SIMULATED RESULTS")
 
 
 def test_a_frame_with_no_ids_says_not_checked():
