@@ -75,6 +75,8 @@ def normalise_column(column: pl.Series, role: str) -> pl.Series:
             )
         return column.cast(pl.String)
     if role == "text":
+        if isinstance(dtype, (pl.Categorical, pl.Enum)):  # as check_compliance made it
+            return column.cast(pl.String)
         return _as_text(column)
     if role == "flag":
         if dtype == pl.Boolean:
