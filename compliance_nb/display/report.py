@@ -306,7 +306,8 @@ class ComplianceReport:
             when = ""
             if dated:
                 latest = max(j.completed_at for j in dated)  # type: ignore[type-var]
-                when = f" completed on {_when(latest)}"  # type: ignore[arg-type]
+                last = " (the last)" if len(jobs) > 1 else ""
+                when = f"{last} completed on {_when(latest)}"  # type: ignore[arg-type]
             if all(j.reused for j in jobs):
                 out.append(
                     f"The results for the {noun} were reused from this machine's stored "

@@ -170,3 +170,14 @@ def test_a_frame_with_no_ids_says_not_checked():
     assert out["compliance_source"][0].startswith("not checked {")
     info = recall(out)
     assert info is not None and info.sandbox is False and info.jobs == ()
+
+
+def test_several_jobs_are_all_named_with_the_last_completion(sandbox):
+    checked = check_compliance(sample_tweets(50, backend="polars"), client=sandbox.client(),
+                               progress=False, max_ids_per_job=20)  # fmt: skip
+    jobs = recall(checked).jobs
+    assert len(jobs) == 3 and all(j.completed_at is not None for j in jobs)
+    text = compliance_report(checked).text
+    latest = max(j.completed_at for j in jobs)
+    assert f"jobs {', '.join(j.id for j in jobs)} (the last) completed on" in text
+    assert f"{latest:%H:%M} UTC" in text
