@@ -71,6 +71,9 @@ _EXPORTS: dict[str, str] = {
     "JobCancelledError": "._exceptions",
     "ResultsFormatError": "._exceptions",
     "LedgerError": "._exceptions",
+    "SimulatedResultsWarning": "._exceptions",
+    # provenance
+    "provenance_metadata": ".jobs.runinfo",
 }
 
 __all__ = [
@@ -99,6 +102,7 @@ __all__ = [
     "RateLimitError",
     "ResultsFormatError",
     "Sandbox",
+    "SimulatedResultsWarning",
     "TransferError",
     "UploadError",
     "UploadWindowExpiredError",
@@ -113,6 +117,7 @@ __all__ = [
     "plot_reasons",
     "plot_redaction_dates",
     "plot_redaction_lag",
+    "provenance_metadata",
     "read_results",
     "snowflake_time",
     "start_compliance",
@@ -153,6 +158,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         NotFoundError,
         RateLimitError,
         ResultsFormatError,
+        SimulatedResultsWarning,
         TransferError,
         UploadError,
         UploadWindowExpiredError,
@@ -174,5 +180,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .frames.check import check_compliance
     from .frames.joins import join_results
     from .jobs.results import read_results
+    from .jobs.runinfo import provenance_metadata
     from .jsonl.apply import apply_compliance_jsonl
     from .sandbox import Sandbox

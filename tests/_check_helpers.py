@@ -122,3 +122,12 @@ def added_as_polars(out: Any, names: list[str]) -> pl.DataFrame:
 def expected_ids(ids: Ids) -> list[int | None]:
     """Python ints (exact) for comparison."""
     return [None if v is None else int(v) for v in ids]
+
+
+def without_source(frame: Any) -> Any:
+    """``frame`` without the provenance column (``<prefix>source``): it names the run's
+    jobs and times, so two runs' frames differ there and only there."""
+    drop = [c for c in frame.columns if str(c).endswith("source")]
+    if hasattr(frame, "drop") and isinstance(frame, pd.DataFrame):
+        return frame.drop(columns=drop)
+    return frame.drop(drop)

@@ -44,7 +44,8 @@ import json, sys
 print("NOTEBOOK-PROBE " + json.dumps({
     "python": sys.executable, "package": __import__("compliance_nb").__file__,
     "columns": list(checked.columns),
-    "same_again": bool(again.equals(checked)),
+    "same_again": bool(again.drop("compliance_source").equals(checked.drop("compliance_source"))),
+    "again_reused": "reused" in str(compliance_report(again)),
     "jsonl_out_exists": (workdir / "collection_compliant.jsonl").exists(),
     "token_set": any(os.environ.get(v) for v in TOKEN_VARIABLES),
 }))

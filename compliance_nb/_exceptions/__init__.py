@@ -28,6 +28,9 @@ The tree::
     ├── ResultsFormatError (+ ValueError)  a malformed results line; carries ``line_number``
     └── LedgerError                    the local job ledger could not be read or written
 
+    SimulatedResultsWarning (+ UserWarning)   a warning: simulated (sandbox) results were
+                                              applied to a dataset
+
 No message ever contains the bearer token or the signature part of a signed URL.
 """
 
@@ -44,6 +47,7 @@ from .base import (
     ResultsFormatError,
 )
 from .jobs import JobCancelledError, JobError, JobExpiredError, JobFailedError, JobTimeoutError
+from .simulated import SimulatedResultsWarning, warn_simulated
 from .transfer import (
     DownloadError,
     DownloadWindowExpiredError,
@@ -71,6 +75,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "ResultsFormatError",
+    "SimulatedResultsWarning",
     "TransferError",
     "UploadError",
     "UploadWindowExpiredError",
@@ -81,3 +86,5 @@ __all__ = [
 for _name in __all__:
     globals()[_name].__module__ = "compliance_nb"
 del _name
+
+__all__ += ["warn_simulated"]  # internal helper, not renamed above

@@ -29,6 +29,7 @@ from ..rules.limits import is_job_id
 __all__ = [
     "JOB_KINDS",
     "JOB_STATUSES",
+    "SIMULATED_MARK",
     "TERMINAL_STATUSES",
     "Job",
     "JobKind",
@@ -56,6 +57,12 @@ _KNOWN_FIELDS = (
     "error",
     "estimated_completion",
 )
+
+#: The field the compliance_nb sandbox adds to every job object it returns (``true``): its
+#: results are simulated. X's jobs never carry it; a client reading the job object knows
+#: the results are simulated however it reached the server (``connect()``, a client built
+#: with the sandbox's URL, the command line).
+SIMULATED_MARK = "compliance_nb_simulated"
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
@@ -116,6 +123,16 @@ class Job:
         Why a ``failed`` job failed.
     estimated_completion : datetime, optional
         When X expects the job to be complete.
+    simulated : bool
+        The job object carries the compliance_nb sandbox's mark (:data:`SIMULATED_MARK`):
+        its results are simulated. Never true for X's own jobs.
+    completed_at : datetime, optional
+        When the job's results were produced, as near as this machine knows: X's job
+        object has no completion time, so the job engine (``check_compliance``,
+        ``apply_compliance_jsonl``) sets it to the moment it first saw the job
+        ``complete`` (to the second; the job finished then or at most one poll before) and
+        keeps it in the ledger, so that results reused later keep their job's time. None
+        on jobs read from the API (``get_job``, ``wait``).
     extra : mapping
         The fields the API sent that this version does not know.
     raw : mapping
@@ -152,6 +169,8 @@ upload_url=None, download_url=None)
     name: str | None = None
     error: str | None = None
     estimated_completion: datetime | None = None
+    simulated: bool = False
+    completed_at: datetime | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -187,7 +206,8 @@ upload_url=None, download_url=None)
             name=data.get("name"),
             error=data.get("error"),
             estimated_completion=parse_timestamp(data.get("estimated_completion")),
-            extra={k: v for k, v in data.items() if k not in _KNOWN_FIELDS},
+            simulated=data.get(SIMULATED_MARK) is True,
+            extra={k: v for k, v in data.items() if k not in _KNOWN_FIELDS and k != SIMULATED_MARK},
             raw=dict(data),
         )
 
@@ -216,6 +236,8 @@ upload_url=None, download_url=None)
             parts.append(f"created_at={self.created_at.isoformat()!r}")
         if self.resumable:
             parts.append("resumable=True")
+        if self.simulated:
+            parts.append("simulated=True")
         if self.error:
             parts.append(f"error={self.error!r}")
         parts.append(f"upload_url={mask_url(self.upload_url)!r}")

@@ -180,8 +180,10 @@ def write_frame(df: Any, path: Path) -> None:
                     df.write_csv(fh, separator="\t")
                 elif fmt == "jsonl":
                     df.write_ndjson(fh)
-                else:
-                    df.write_parquet(fh)
+                else:  # with the run's provenance in the file's key-value metadata too
+                    from ..jobs.runinfo import provenance_metadata
+
+                    df.write_parquet(fh, metadata=provenance_metadata(df) or None)
             finally:
                 if gz:
                     fh.close()

@@ -288,7 +288,7 @@ def apply_summary_text(summary: Any) -> str:
     --------
     >>> apply_summary_text({"rows_in": 10, "rows_out": 9, "rows_removed": 1,
     ...                     "removed": {"deleted": 1}})
-    'The clean dataset keeps 9 of 10 rows: 1 row removed (deleted 1).'
+    'The clean dataset keeps 9 of 10 rows: 1 row removed (rows per reason: deleted 1).'
     """
     if not isinstance(summary, dict):
         return str(summary)
@@ -297,7 +297,7 @@ def apply_summary_text(summary: Any) -> str:
     text = (
         f"The clean dataset keeps {summary.get('rows_out', 0):,} of "
         f"{summary.get('rows_in', 0):,} rows: {plural(summary.get('rows_removed', 0), 'row')} "
-        f"removed" + (f" ({why})" if why else "")
+        f"removed" + (f" (rows per reason: {why})" if why else "")
     )
     geo = summary.get("rows_geo_scrubbed", 0)
     if geo and summary.get("geo_columns"):

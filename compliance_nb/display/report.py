@@ -1,12 +1,14 @@
 """The written report: the paragraph a researcher pastes into a paper's methods section.
 
-``compliance_report(checked)`` reads the columns ``check_compliance`` added (and what it
-remembered about the run: jobs, time, sandbox or not) and states how many items were
-checked and when, the share still available, counts and shares per reason, and the time
-from creation to redaction.
+``compliance_report(checked)`` reads the columns ``check_compliance`` added and the run's
+provenance (:mod:`compliance_nb.jobs.runinfo`: the API or the sandbox, the jobs, when their
+results were produced, whether they were reused) and states, per kind, how many distinct
+IDs were checked, the share still available, counts and shares per reason, the time from
+creation to redaction and what each label means (:mod:`compliance_nb.display.reasons`).
+Simulated results are said to be SIMULATED in the first words.
 
 Counts are of distinct IDs: an ID that appears on several rows is counted once, and rows
-whose ID was null (never sent) are not counted.
+whose ID was null (never sent) are not counted. (``apply_compliance``'s summary counts rows.)
 
 >>> import polars as pl
 >>> df = pl.DataFrame({
@@ -30,14 +32,17 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
-from .._dataframes import to_polars
+from .._dataframes import as_frame
 from .._exceptions import InputError
-from ..jobs.runinfo import RunInfo, recall
+from ..jobs.runinfo import JobProvenance, RunInfo, recall
 from ..rules.outcomes import AVAILABLE, label_expr
+from .checked import checked_columns
+from .reasons import meaning
 
 __all__ = ["ComplianceReport", "KindSummary", "compliance_report", "outcomes"]
 
 _KIND_NOUN = {"tweets": "Tweet IDs", "users": "user IDs"}
+_KIND_TITLE = {"tweets": "Tweets", "users": "Users"}
 
 
 # -- from the checked frame to one row per item ------------------------------------------
@@ -78,23 +83,39 @@ def outcomes(
     InputError
         The frame has none of the columns ``check_compliance`` adds.
     """
+    wrapped = nw.from_native(df, pass_through=True)
+    if not isinstance(wrapped, (nw.DataFrame, nw.LazyFrame)):
+        as_frame(df)  # raises the error that says what to pass
+    columns = list(wrapped.columns)
     info = recall(df)
-    frame = to_polars(df)
     prefix = _prefix(info)
-    columns = frame.columns
     kinds = _kinds(columns, info, prefix)
     if not kinds:
         raise InputError(
             f"this frame has no '{prefix}reason' column: pass the frame that "
             "check_compliance returned (or set prefix= as you did there)."
         )
-    out: dict[str, pl.DataFrame] = {}
+    id_columns: dict[str, str | None] = {}
+    roles: dict[str, str] = {}
     for kind, pre in kinds.items():
         if pre.startswith("user_") and kind == "users" and len(kinds) > 1:
             ids = user_id_column or (info.user_id_column if info is not None else None)
         else:
             ids = id_column or (info.id_column if info is not None else None) or "id"
-        ids = ids if ids in columns else None
+        id_columns[kind] = ids if ids in columns else None
+        if id_columns[kind]:
+            roles[ids] = "id"  # type: ignore[index]
+        roles.update({f"{pre}action": "text", f"{pre}reason": "text"})
+        roles.update({f"{pre}created_at": "time", f"{pre}redacted_at": "time"})
+    compliant_column = _compliant_name(columns, prefix)
+    if compliant_column:
+        roles[compliant_column] = "flag"
+    # the one place a reloaded frame's columns get their types back (display/checked.py)
+    frame = checked_columns(df, roles)
+    columns = frame.columns
+    out: dict[str, pl.DataFrame] = {}
+    for kind, pre in kinds.items():
+        ids = id_columns[kind]
         exprs = [
             (pl.col(ids).cast(pl.String) if ids else pl.lit(None, pl.String)).alias("id"),
             pl.col(f"{pre}reason").cast(pl.String).alias("reason"),
@@ -159,7 +180,7 @@ def lag_days(items: pl.DataFrame) -> pl.Series:
 
 @dataclass(frozen=True)
 class KindSummary:
-    """The numbers for one kind (Tweets or users)."""
+    """The numbers for one kind (Tweets or users), in distinct IDs."""
 
     kind: str
     checked: int
@@ -184,12 +205,26 @@ def _days(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.1f}"
 
 
+def _when(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+
+
+def _by_count(reasons: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+_SIMULATED_LINE = (
+    "SIMULATED RESULTS: these come from the compliance_nb sandbox, not from X; they say "
+    "nothing about real Tweets or users."
+)
+
+
 @dataclass(frozen=True)
 class ComplianceReport:
     """What a compliance run found, as numbers (``to_dict``) and as prose (``text``).
 
-    In a notebook it renders as a short HTML paragraph with a table.
-    :func:`compliance_report` builds it from a checked frame.
+    In a notebook it renders as a short HTML paragraph with a table. Counts are of
+    distinct IDs, per kind. :func:`compliance_report` builds it from a checked frame.
 
     Parameters
     ----------
@@ -197,13 +232,16 @@ class ComplianceReport:
         The numbers for each kind checked (``"tweets"``, ``"users"``), in the order the
         report states them.
     checked_at : datetime, optional
-        When the results were fetched (UTC); left out of the text when None.
+        When the results were produced (UTC): the latest completion among ``jobs``;
+        left out of the text when None.
     job_ids : dict of str to tuple of str, optional
         The job IDs to cite, per kind.
     sandbox : bool, default False
-        The results came from the local sandbox: the text says they are simulated.
+        The results came from the local sandbox: the text starts with SIMULATED.
     api_url : str, optional
         The API the run talked to; one on this machine is named in the text as not X's.
+    jobs : tuple of JobProvenance, optional
+        Each job with when its results were produced and whether they were reused.
 
     Examples
     --------
@@ -211,8 +249,9 @@ class ComplianceReport:
     >>> tweets = KindSummary(kind="tweets", checked=4, available=3, reasons={"deleted": 1})
     >>> report = ComplianceReport({"tweets": tweets}, job_ids={"tweets": ("42",)})
     >>> print(report.text)  # doctest: +NORMALIZE_WHITESPACE
-    We checked Tweet IDs with X's batch compliance API (v2) (job 42). Of 4 distinct Tweet
-    IDs, 3 (75.0%) were still available and 1 (25.0%) required action: 1 deleted (25.0%).
+    We checked Tweet IDs with X's batch compliance API (v2), job 42. Tweets: of 4 distinct
+    Tweet IDs, 3 (75.0%) were still available and 1 (25.0%) required action: 1 deleted
+    (25.0%). The labels: deleted: the Tweet was deleted.
     >>> report.to_dict()["kinds"]["tweets"]["needing_action"]
     1
     """
@@ -222,20 +261,21 @@ class ComplianceReport:
     job_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sandbox: bool = False
     api_url: str | None = None
+    jobs: tuple[JobProvenance, ...] = ()
 
     # prose -------------------------------------------------------------------------
     def _kind_sentences(self, s: KindSummary) -> list[str]:
         noun = _KIND_NOUN.get(s.kind, f"{s.kind} IDs")
+        title = _KIND_TITLE.get(s.kind, s.kind)
         if s.checked == 0:
-            return [f"No {noun} were checked."]
+            return [f"{title}: no {noun} were checked."]
         out = [
-            f"Of {s.checked:,} distinct {noun}, {s.available:,} ({_pct(s.share(s.available))})"
-            f" were still available"
+            f"{title}: of {s.checked:,} distinct {noun}, {s.available:,} "
+            f"({_pct(s.share(s.available))}) were still available"
         ]
         if s.reasons:
             listed = ", ".join(
-                f"{n:,} {reason} ({_pct(s.share(n))})"
-                for reason, n in sorted(s.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+                f"{n:,} {reason} ({_pct(s.share(n))})" for reason, n in _by_count(s.reasons)
             )
             out[0] += (
                 f" and {s.needing_action:,} ({_pct(s.share(s.needing_action))}) required "
@@ -252,37 +292,70 @@ class ComplianceReport:
             )
         return out
 
+    def _job_sentences(self) -> list[str]:
+        """When each kind's results were produced, and which were reused."""
+        out = []
+        for kind in self.kinds:
+            jobs = [j for j in self.jobs if j.kind == kind]
+            if not jobs:
+                continue
+            noun = _KIND_NOUN.get(kind, f"{kind} IDs")
+            dated = [j for j in jobs if j.completed_at is not None]
+            ids = ", ".join(j.id for j in jobs)
+            several = "s" if len(jobs) > 1 else ""
+            when = ""
+            if dated:
+                latest = max(j.completed_at for j in dated)  # type: ignore[type-var]
+                last = " (the last)" if len(jobs) > 1 else ""
+                when = f"{last} completed on {_when(latest)}"  # type: ignore[arg-type]
+            if all(j.reused for j in jobs):
+                out.append(
+                    f"The results for the {noun} were reused from this machine's stored "
+                    f"results of job{several} {ids}{when}; no new job ran."
+                )
+            else:
+                out.append(f"The results for the {noun} were produced by job{several} {ids}{when}.")
+        return out
+
+    def _label_sentences(self) -> list[str]:
+        """What each label the report uses means, per kind (``deleted`` is a Tweet for
+        Tweets and an account for users)."""
+        out = []
+        for s in self.kinds.values():
+            if s.reasons:
+                listed = "; ".join(
+                    f"{lab}: {meaning(lab, s.kind)}" for lab, _ in _by_count(s.reasons)
+                )
+                which = f" for {_KIND_NOUN.get(s.kind, s.kind)}" if len(self.kinds) > 1 else ""
+                out.append(f"The labels{which}: {listed}.")
+        return out
+
     @property
     def text(self) -> str:
-        when = (
-            f" on {self.checked_at:%d %B %Y} at {self.checked_at:%H:%M} UTC"
-            if self.checked_at is not None
-            else ""
-        )
         nouns = " and ".join(_KIND_NOUN.get(k, k) for k in self.kinds)
-        jobs = [j for ids in self.job_ids.values() for j in ids]
-        job_text = ""
-        if jobs:
-            job_text = f" (job{'s' if len(jobs) > 1 else ''} {', '.join(jobs)})"
         if self.sandbox:
-            api = "a local sandbox simulating X's batch compliance API"
+            api = "the compliance_nb sandbox, a local server simulating X's batch compliance API"
         elif _is_local(self.api_url):
             api = f"an API server on this machine ({self.api_url})"
         else:
             api = "X's batch compliance API (v2)"
-        sentences = [f"We checked {nouns}{when} with {api}{job_text}."]
+        sentences = [_SIMULATED_LINE] if self.sandbox else []
+        job_sentences = self._job_sentences()
+        cited = ""
+        if not job_sentences:  # jobs without times (given by hand, or an older record)
+            ids = [j for js in self.job_ids.values() for j in js]
+            if ids:
+                cited = f", job{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+        sentences.append(f"We checked {nouns} with {api}{cited}.")
         if not self.sandbox and _is_local(self.api_url):
             sentences.append(
                 "That is not X's API: if it is the compliance_nb sandbox, these results are "
                 "simulated."
             )
+        sentences.extend(job_sentences)
         for s in self.kinds.values():
             sentences.extend(self._kind_sentences(s))
-        if self.sandbox:
-            sentences.append(
-                "These results are SIMULATED by the compliance_nb sandbox and say nothing "
-                "about real content."
-            )
+        sentences.extend(self._label_sentences())
         return " ".join(sentences)
 
     def __str__(self) -> str:
@@ -297,32 +370,35 @@ class ComplianceReport:
     def _repr_html_(self) -> str:
         rows = []
         for s in self.kinds.values():
-            entries = [(AVAILABLE, s.available), *sorted(s.reasons.items(), key=lambda kv: -kv[1])]
-            for reason, n in entries:
+            for reason, n in [(AVAILABLE, s.available), *_by_count(s.reasons)]:
                 rows.append(
-                    f"<tr><td>{html.escape(s.kind)}</td><td>{html.escape(reason)}</td>"
+                    f"<tr><td>{html.escape(_KIND_TITLE.get(s.kind, s.kind))}</td>"
+                    f"<td title='{html.escape(meaning(reason, s.kind))}'>"
+                    f"{html.escape(reason)}</td>"
                     f"<td style='text-align:right'>{n:,}</td>"
                     f"<td style='text-align:right'>{_pct(s.share(n))}</td></tr>"
                 )
-        badge = (
-            " <span style='color:#9a6700;font-weight:bold'>SIMULATED (sandbox)</span>"
-            if self.sandbox
-            else ""
-        )
+        title = "<b>Compliance report</b>"
+        if self.sandbox:
+            title = (
+                "<b style='color:#b35806'>SIMULATED RESULTS (compliance_nb sandbox)</b> "
+                "&ndash; compliance report"
+            )
         return (
-            "<div class='compliance-nb-report'>"
-            f"<b>Compliance report</b>{badge}<p>{html.escape(self.text)}</p>"
-            "<table><tr><th>kind</th><th>status</th><th>items</th><th>share</th></tr>"
+            f"<div class='compliance-nb-report'>{title}<p>{html.escape(self.text)}</p>"
+            "<table><tr><th>kind</th><th>status</th><th>distinct IDs</th><th>share</th></tr>"
             f"{''.join(rows)}</table></div>"
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain numbers and strings (JSON-serialisable)."""
+        """Plain numbers and strings (JSON-serialisable); counts are of distinct IDs."""
         return {
+            "counts": "distinct IDs",
             "checked_at": self.checked_at.isoformat() if self.checked_at else None,
             "sandbox": self.sandbox,
             "api_url": self.api_url,
             "job_ids": {k: list(v) for k, v in self.job_ids.items()},
+            "jobs": [j.to_dict() for j in self.jobs],
             "kinds": {
                 k: {
                     "checked": s.checked,
@@ -377,6 +453,14 @@ def compliance_report(
 ) -> ComplianceReport:
     """Summarise the frame ``check_compliance`` returned, in numbers and in prose.
 
+    The paragraph names the API (and starts with SIMULATED for the sandbox's results),
+    the jobs and when their results were produced (the jobs' completion; results reused
+    from this machine's ledger say so, with their job), then, per kind (Tweets, users),
+    the distinct IDs checked, the share still available, the counts per reason, the time
+    from creation to redaction, and what each label it uses means. It works on the frame
+    as returned and on one saved to CSV, Parquet or JSON lines and read back (see
+    "Provenance" in docs/reference.md).
+
     Parameters
     ----------
     df : DataFrame
@@ -385,9 +469,9 @@ def compliance_report(
     id_column : str, optional
         The ID column; by default the one the run used, else ``"id"``.
     jobs : list or dict, optional
-        Job IDs to cite, when the frame does not remember its run (for example after a
-        round trip through CSV): a job ID, a ``Job``, a list of those, or a dict
-        ``{kind: [ids]}``. By default, the jobs the run remembers.
+        Job IDs to cite, when the frame does not remember its run (for example after its
+        ``compliance_source`` column was dropped): a job ID, a ``Job``, a list of those,
+        or a dict ``{kind: [ids]}``. By default, the jobs the run remembers.
     user_id_column : str, optional
         For a run with users, the user ID column; by default the run's.
 
@@ -406,25 +490,30 @@ def compliance_report(
     >>> import polars as pl
     >>> checked = pl.DataFrame({
     ...     "id": ["1", "2", "3", "3"],
-    ...     "compliance_reason": [None, "deleted", None, None],
+    ...     "compliance_reason": [None, "bounced", None, None],
     ...     "compliant": [True, False, True, True]})
     >>> report = compliance_report(checked, jobs=["1400000000000000001"])
     >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
-    We checked Tweet IDs with X's batch compliance API (v2) (job 1400000000000000001). Of
-    3 distinct Tweet IDs, 2 (66.7%) were still available and 1 (33.3%) required action:
-    1 deleted (33.3%).
+    We checked Tweet IDs with X's batch compliance API (v2), job 1400000000000000001.
+    Tweets: of 3 distinct Tweet IDs, 2 (66.7%) were still available and 1 (33.3%) required
+    action: 1 bounced (33.3%). The labels: bounced: the Tweet failed X's compliance check
+    (X: "Post failed compliance check").
     """
     info = recall(df)
     per_kind = outcomes(df, id_column=id_column, user_id_column=user_id_column)
     job_ids: dict[str, tuple[str, ...]] = dict(info.job_ids) if info is not None else {}
+    provenance = info.jobs if info is not None else ()
     if jobs is not None:
         job_ids = _job_ids(jobs, default_kind=next(iter(per_kind)))
+        provenance = ()
+    times = [j.completed_at for j in provenance if j.completed_at is not None]
     return ComplianceReport(
         kinds={k: _summarise(k, items) for k, items in per_kind.items()},
-        checked_at=info.checked_at if info is not None else None,
+        checked_at=max(times) if times else None,
         job_ids=job_ids,
         sandbox=bool(info.sandbox) if info is not None else False,
         api_url=info.api_url if info is not None else None,
+        jobs=provenance,
     )
 
 

@@ -24,12 +24,14 @@ import narwhals.stable.v2 as nw
 import polars as pl
 
 from .._dataframes import as_frame
-from .._exceptions import InputError
+from .._exceptions import InputError, warn_simulated
+from ..display.checked import checked_columns
+from ..jobs.runinfo import recall
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
 from .columns import DEFAULT_PREFIX, ColumnNames
 from .joins import join_results
 from .lazy.engines import as_lazy, is_lazy
-from .native import column_values, drop_columns, filter_rows, null_where
+from .native import drop_columns, filter_rows, null_where
 
 __all__ = ["DEFAULT_GEO_NAMES", "apply_compliance", "default_geo_columns"]
 
@@ -58,11 +60,13 @@ def default_geo_columns(columns: Sequence[str], exclude: Sequence[str] = ()) -> 
     return out
 
 
-def _text(frame: Any, name: str) -> pl.Series:
-    values = column_values(frame, name)
-    if isinstance(values, list):
-        values = pl.Series(name, [None if v is None else str(v) for v in values])
-    return values.cast(pl.String)
+def _warn_if_simulated(df: Any, depth: int) -> None:
+    """Warn when the checked frame's results were simulated by the sandbox (its provenance
+    says so: :mod:`compliance_nb.jobs.runinfo`), at the caller ``depth`` frames up from
+    ``apply_compliance``'s (0: its own caller)."""
+    info = recall(df)
+    if info is not None and info.sandbox:
+        warn_simulated("apply_compliance", "rows", stacklevel=4 + depth)
 
 
 def _row_status(lookups: pl.DataFrame) -> nw.DataFrame[Any]:
@@ -133,7 +137,8 @@ def apply_compliance(
         Also return a summary dict.
     drop_compliance_columns : bool, optional
         Drop the compliance columns from the result. Default: they are dropped when they
-        were joined here from ``results``, and kept when ``df`` already had them.
+        were joined here from ``results``, and kept when ``df`` already had them. The
+        ``compliance_source`` column (where the results came from) is kept either way.
 
     Returns
     -------
@@ -141,15 +146,22 @@ def apply_compliance(
         The rows of ``df`` whose result does not ask for removal, with the geo columns of
         geo-scrubbed rows set to null; the same type as ``df``.
     dict
-        Only with ``return_summary=True``: ``rows_in``, ``rows_out``, ``rows_removed``,
-        ``removed`` ({label: rows}, labels as in ``compliance_status``),
-        ``rows_geo_scrubbed``, ``geo_columns``.
+        Only with ``return_summary=True``; it counts **rows** (``"counts": "rows"``), where
+        :func:`compliance_report` and the charts count distinct IDs: ``rows_in``,
+        ``rows_out``, ``rows_removed``, ``removed`` ({label: rows}, labels as in
+        ``compliance_status``), ``rows_geo_scrubbed``, ``geo_columns``.
 
     Raises
     ------
     InputError
         ``df`` has no compliance columns and no ``results`` were given; a name in
         ``geo_columns`` is not a column; the errors of :func:`join_results`.
+
+    Warns
+    -----
+    SimulatedResultsWarning
+        ``df``'s results were simulated by the compliance_nb sandbox (its
+        ``compliance_source`` column or ``attrs`` say so).
 
     See Also
     --------
@@ -181,7 +193,12 @@ def apply_compliance(
     ...         check_compliance, user_id_column="author_id", client=sb.client(),
     ...         progress=False, ledger_path=f"{tmp}/ledger.sqlite3",
     ...     )
-    >>> kept, summary = apply_compliance(checked, return_summary=True)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     kept, summary = apply_compliance(checked, return_summary=True)
+    >>> caught[0].category.__name__  # the sandbox's results are simulated
+    'SimulatedResultsWarning'
     >>> summary["rows_in"], summary["rows_out"], kept["compliance_status"].unique().to_list()
     (20, 3, ['available'])
     >>> summary["removed"]
@@ -211,17 +228,23 @@ def apply_compliance(
             "Run check_compliance first (df.pipe(check_compliance).pipe(apply_compliance)), "
             "or pass results= (a results file or frame)."
         )
+    else:
+        _warn_if_simulated(df, depth=0)
     n = len(frame)
+    # the result columns as check_compliance typed them, also in a frame read back from a
+    # file (text, categories, empty text): the one normalisation the report uses too
+    roles = {fields[f]: "text" for fields in (names.main, names.user) for f in ("action", "reason")}
+    results_columns = checked_columns(frame.to_native(), roles)
 
     def line(fields: dict[str, str]) -> tuple[pl.Series, pl.Series]:
         """(has a result line, reason) per row, for the main or the user columns."""
-        present = [fields[f] for f in ("action", "reason") if fields[f] in frame.columns]
+        present = [fields[f] for f in ("action", "reason") if fields[f] in results_columns.columns]
         hit = pl.Series([False] * n, dtype=pl.Boolean)
         for col in present:
-            hit = hit | _text(frame, col).is_not_null()
+            hit = hit | results_columns.get_column(col).is_not_null()
         reason = (
-            _text(frame, fields["reason"])
-            if fields["reason"] in frame.columns
+            results_columns.get_column(fields["reason"])
+            if fields["reason"] in results_columns.columns
             else pl.Series([None] * n, dtype=pl.String)
         )
         return hit, reason
@@ -255,6 +278,7 @@ def apply_compliance(
 
     removed = labels.value_counts(sort=True)
     summary: dict[str, Any] = {
+        "counts": "rows",
         "rows_in": n,
         "rows_out": len(out),
         "rows_removed": int(remove.sum()),
@@ -264,7 +288,8 @@ def apply_compliance(
     }
     _warn_if_no_geo_columns(summary)
     logger.info(
-        "apply_compliance: %d of %d rows removed (%s); geo data removed from %d row(s) in %s",
+        "apply_compliance: %d of %d rows removed (rows per reason: %s); geo data removed "
+        "from %d row(s) in %s",
         summary["rows_removed"],
         n,
         ", ".join(f"{k} {v}" for k, v in summary["removed"].items()) or "none",
@@ -302,6 +327,8 @@ def _apply_lazy(
             "Run check_compliance first (check_compliance(lf) then apply_compliance), "
             "or pass results= (a results file or frame)."
         )
+    if not joined_here:
+        _warn_if_simulated(df, depth=1)
 
     def line(fields: dict[str, str]) -> tuple[nw.Expr, nw.Expr]:
         """(has a result line, reason) per row, for the main or the user columns."""
@@ -367,6 +394,7 @@ def _apply_lazy(
     rows_in = int(table["rows"].sum() or 0)
     n_removed = int(removed["rows"].sum() or 0)
     summary: dict[str, Any] = {
+        "counts": "rows",
         "rows_in": rows_in,
         "rows_out": rows_in - n_removed,
         "rows_removed": n_removed,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import narwhals.stable.v2 as nw
 import polars as pl
 
 from .._dataframes import as_frame
@@ -29,6 +30,7 @@ from ..jobs.engine import (
 )
 from ..jobs.idset import unique_ids
 from ..jobs.results import RESULTS_SCHEMA
+from ..jobs.runinfo import JobProvenance, RunInfo, remember
 from .columns import DEFAULT_PREFIX, ColumnNames, attach_columns, check_clashes, lookup_state
 from .joins import build_lazy, parse_column
 from .lazy.distinct import unique_lazy_ids
@@ -152,6 +154,12 @@ def check_compliance(
           the reason (``deleted``, ``protected``, ``suspended``, ``bounced``,
           ``deactivated``; geo scrubs (``scrub_geo``/``geo_scrubbed``) are
           ``geo_scrubbed``; unknown reasons appear as they are); null where the ID is null;
+        - ``compliance_source`` (categorical text, the same on every row): where the
+          results came from, ``"x-api"`` or ``"sandbox (SIMULATED)"`` (``"not checked"``
+          when no ID was sent), then the run's record as JSON: API URL, jobs, when each
+          job's results were produced, whether they were reused. It travels with the
+          data through CSV, JSON lines and Parquet; the report, the charts and
+          ``apply_compliance`` read it. See "Provenance" in docs/reference.md;
         - with ``user_id_column=``: ``user_compliance_action`` ... ``_redacted_at`` from
           the users job; ``compliant`` is False when either job asks for action;
           ``compliance_status`` merges both, by precedence: a Tweet-level removal reason >
@@ -199,7 +207,9 @@ def check_compliance(
     >>> checked.height == df.height, checked.columns[len(df.columns) :]
     ... # doctest: +NORMALIZE_WHITESPACE
     (True, ['compliance_action', 'compliance_reason', 'compliance_created_at',
-            'compliance_redacted_at', 'compliant', 'compliance_status'])
+            'compliance_redacted_at', 'compliant', 'compliance_status', 'compliance_source'])
+    >>> checked["compliance_source"][0][:20]  # where the results came from, then the jobs
+    'sandbox (SIMULATED) '
     >>> sorted(checked["compliance_status"].value_counts().iter_rows())
     [('available', 18), ('deleted', 1), ('suspended', 1)]
     >>> removed = checked.filter(~pl.col("compliant"))
@@ -263,21 +273,22 @@ def check_compliance(
     # ---- join back
     if lazy:  # joined inside the engine, still lazy
         empty = pl.DataFrame(schema=RESULTS_SCHEMA)
-        lazy_out = build_lazy(
+        info = _run_info(engine, used_client, id_column, user_id_column, prefix)
+        joined = build_lazy(
             frame,
             id_column,
             engine[kind].results if kind in engine else empty,
             names=names,
             user_id_column=user_id_column,
             user_results=engine["users"].results if "users" in engine else empty,
-        ).to_native()
-        _remember(lazy_out, engine, used_client, id_column, user_id_column, prefix)
-        return lazy_out
+        )
+        # the provenance column, as text (lazy engines have no categories in common)
+        return joined.with_columns(nw.lit(info.column_value()).alias(names.source)).to_native()
     # the results were joined on per row as they were read (see _rowstate)
     main = lookup_state(states.pop(kind), "m_")
     user = lookup_state(states.pop("users"), "u_") if with_user else None
     native = attach_columns(frame, main, user, names).to_native()
-    _remember(native, engine, used_client, id_column, user_id_column, prefix)
+    remember(native, _run_info(engine, used_client, id_column, user_id_column, prefix))
     return native
 
 
@@ -356,26 +367,32 @@ def _counts_message(counts: Mapping[str, int]) -> str:
     )
 
 
-def _remember(
-    out: Any,
+def _run_info(
     engine: Mapping[str, EngineResult],
     client: Any,
     id_column: str,
     user_id_column: str | None,
     prefix: str,
-) -> None:
-    try:
-        from ..jobs.runinfo import RunInfo, remember
-    except ImportError:  # pragma: no cover - the report feature is optional
-        return
-    info = RunInfo(
+) -> RunInfo:
+    """The run's provenance: the API, whether its results are simulated (the client is
+    the built-in sandbox's, or the server marked its jobs), and each job with when its
+    results were produced (reused ones keep their job's time)."""
+    jobs = tuple(
+        JobProvenance(kind=k, id=j.id, completed_at=j.completed_at, reused=r.from_cache)
+        for k, r in engine.items()
+        for j in r.jobs
+    )
+    simulated = bool(getattr(client, "is_sandbox", False)) or any(
+        j.simulated for r in engine.values() for j in r.jobs
+    )
+    return RunInfo(
         kinds=tuple(engine),
         job_ids={k: tuple(j.id for j in r.jobs) for k, r in engine.items()},
         api_url=getattr(client, "base_url", None),
-        sandbox=bool(getattr(client, "is_sandbox", False)),
+        sandbox=simulated,
         from_cache={k: r.from_cache for k, r in engine.items()},
         id_column=id_column,
         user_id_column=user_id_column,
         prefix=prefix,
+        jobs=jobs,
     )
-    remember(out, info)

@@ -12,6 +12,10 @@ Added columns and how ``prefix=`` names them (``p`` is the prefix, default
     compliant                 p + "compliant"           False: action needed; True: none;
                                                         null: ID missing (or invalid, coerced)
     compliance_status         p + "status"              one label per row (check_compliance)
+    compliance_source         p + "source"              where the results came from: "x-api"
+                                                        or "sandbox (SIMULATED)", then the
+                                                        run's record as JSON (check_compliance;
+                                                        see compliance_nb.jobs.runinfo)
 
 (``compliant`` keeps its short name only with the default prefix.)
 
@@ -59,8 +63,8 @@ class ColumnNames:
 
     >>> ColumnNames.for_prefix("cx_").compliant, ColumnNames.for_prefix("cx_").user["reason"]
     ('cx_compliant', 'user_cx_reason')
-    >>> ColumnNames.for_prefix().compliant
-    'compliant'
+    >>> ColumnNames.for_prefix().compliant, ColumnNames.for_prefix().source
+    ('compliant', 'compliance_source')
     """
 
     main: dict[str, str]
@@ -80,6 +84,11 @@ class ColumnNames:
             status=prefix + "status",
         )
 
+    @property
+    def source(self) -> str:
+        """The provenance column (see :mod:`compliance_nb.jobs.runinfo`)."""
+        return self.status.removesuffix("status") + "source"
+
     def added(self, with_user: bool) -> list[str]:
         """Every name added, in column order."""
         names = list(self.main.values())
@@ -97,13 +106,14 @@ def check_clashes(columns: list[str], names: ColumnNames, with_user: bool) -> No
     ...
     compliance_nb.InputError: The DataFrame already has column(s) 'compliant', ...
     """
-    clashes = [n for n in names.added(with_user) if n in columns]
+    clashes = [n for n in [*names.added(with_user), names.source] if n in columns]
     if clashes:
         raise InputError(
             f"The DataFrame already has column(s) {', '.join(map(repr, clashes))}, which "
             "check_compliance would add. Drop or rename them (e.g. the output of an earlier "
             "check), or pass prefix='...' to choose other names: prefix='p' adds p+'action', "
-            "p+'reason', p+'created_at', p+'redacted_at', p+'compliant', p+'status' (and "
+            "p+'reason', p+'created_at', p+'redacted_at', p+'compliant', p+'status', "
+            "p+'source' (and "
             "'user_'+p+... with user_id_column=)."
         )
 

@@ -138,6 +138,7 @@ def _open_file(path: Path) -> bool:
             wal = _use_wal(conn)
             if not _has_schema(conn):  # a new file (a read of the schema, otherwise)
                 conn.executescript(_SCHEMA)
+            _add_provenance_columns(conn)
             if wal:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 _start_wal(conn)
@@ -155,6 +156,23 @@ def _open_file(path: Path) -> bool:
     for old in stale:
         old.close()
     return wal
+
+
+#: columns added after the first schema (a ledger written by an earlier version gets them):
+#: when the job was seen complete, and whether the server marked its results simulated
+_PROVENANCE_COLUMNS = {"completed_at": "TEXT", "simulated": "INTEGER"}
+
+
+def _add_provenance_columns(conn: sqlite3.Connection) -> None:
+    """Add the provenance columns a ledger file lacks (a read of the schema when it has them)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(jobs)").fetchall()}
+    for name, sql_type in _PROVENANCE_COLUMNS.items():
+        if name not in have:
+            try:
+                conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {sql_type}")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def _start_wal(conn: sqlite3.Connection) -> None:
@@ -259,6 +277,8 @@ class LedgerRecord:
     updated_at: datetime
     downloaded_at: datetime | None
     results_path: str | None
+    completed_at: datetime | None = None
+    simulated: bool = False
 
     @property
     def has_results(self) -> bool:
@@ -277,6 +297,8 @@ class LedgerRecord:
             "downloaded_at",
         ):
             values[key] = _parse(values[key])
+        values["completed_at"] = _parse(values.get("completed_at"))
+        values["simulated"] = bool(values.get("simulated"))
         return cls(**{f.name: values[f.name] for f in fields(cls)})
 
 
@@ -388,8 +410,17 @@ class Ledger:
                 (status, error, _iso(_now()), job_id),
             )
 
-    def store_results(self, job_id: str, results: pl.DataFrame) -> Path:
-        """Keep a job's results as Parquet (temp file, then rename) and mark it complete."""
+    def store_results(
+        self,
+        job_id: str,
+        results: pl.DataFrame,
+        *,
+        completed_at: datetime | None = None,
+        simulated: bool = False,
+    ) -> Path:
+        """Keep a job's results as Parquet (temp file, then rename) and mark it complete,
+        with when it was seen complete and whether its results are simulated (what a run
+        that reuses them reports)."""
         try:
             self.results_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             _sweep_stale_temp_files(self.results_dir)
@@ -406,8 +437,9 @@ class Ledger:
         with self._transaction() as conn:
             conn.execute(
                 "UPDATE jobs SET status = 'complete', results_path = ?, downloaded_at = ?,"
-                " updated_at = ? WHERE job_id = ?",
-                (str(target), now, now, job_id),
+                " updated_at = ?, completed_at = COALESCE(?, completed_at),"
+                " simulated = ? WHERE job_id = ?",
+                (str(target), now, now, _iso(completed_at), int(bool(simulated)), job_id),
             )
         return target
 

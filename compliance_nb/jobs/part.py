@@ -315,6 +315,10 @@ class PartRunner:
                 self.ledger.update_status(job.id, status, error=str(exc))
                 raise
             self.ledger.update_status(job.id, "complete")  # results not stored yet
+        if job.completed_at is None:  # X gives no completion time: when it was seen complete
+            # (to the second, as X writes its times: the same in every file it travels to)
+            seen = datetime.now(timezone.utc).replace(microsecond=0)
+            job = dataclasses.replace(job, completed_at=seen)
         # parsed while it downloads: IDs as numbers, reasons as categories
         dest = self.workdir / f"{job.id}.json"
         sink = self.sink
@@ -333,8 +337,13 @@ class PartRunner:
             results = sink.results(self.ids)
         # the ledger's Parquet copy is written in the worker while the caller collapses
         # the results; settle() waits for it (and raises its error) before the part ends
-        self._in_background(self.ledger.store_results, job.id, results)
+        self._in_background(self._store, job, results)
         return job, results
+
+    def _store(self, job: Job, results: pl.DataFrame) -> None:
+        self.ledger.store_results(
+            job.id, results, completed_at=job.completed_at, simulated=job.simulated
+        )
 
     def _in_background(self, task: Callable[..., object], *args: Any) -> Future[Any]:
         """Run ``task(*args)`` in the worker thread, after the tasks before it (here and
@@ -423,4 +432,7 @@ def _job_from_record(rec: LedgerRecord) -> Job:
         upload_expires_at=rec.upload_expires_at,
         download_expires_at=rec.download_expires_at,
         name=rec.name,
+        simulated=rec.simulated,
+        # a ledger from before completion times were kept: the download came just after
+        completed_at=rec.completed_at or rec.downloaded_at,
     )

@@ -51,7 +51,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._exceptions import InputError
+from .._exceptions import InputError, warn_simulated
 from .read import check_paths
 from .rules import SCRUB_REASONS, Verdicts, compliant_line
 from .scan import MAX_SKIPPED_SHOWN, IdScan, scan_ids
@@ -113,6 +113,12 @@ def apply_compliance_jsonl(
     JsonlSummary
         ``print(summary)`` shows what was read, removed, scrubbed and dropped.
 
+    Warns
+    -----
+    SimulatedResultsWarning
+        The results came from the compliance_nb sandbox (simulated): the copy says
+        nothing about the real content.
+
     Examples
     --------
     >>> from compliance_nb import Sandbox
@@ -147,6 +153,10 @@ def apply_compliance_jsonl(
             **engine_kwargs,
         )
         verdicts = Verdicts.from_results(results["tweets"].results, results["users"].results)
+        jobs = [job for r in results.values() for job in r.jobs]
+        simulated = bool(jobs) and (
+            bool(getattr(client, "is_sandbox", False)) or any(job.simulated for job in jobs)
+        )
         summary = write_compliant_copy(
             src,
             dest,
@@ -172,4 +182,6 @@ def apply_compliance_jsonl(
     summary.users_flagged = results["users"].results.height
     summary.jobs = {kind: [job.id for job in r.jobs] for kind, r in results.items()}
     summary.from_cache = [kind for kind, r in results.items() if r.from_cache and r.jobs]
+    if simulated:  # the sandbox marks its jobs, however the client reached it
+        warn_simulated("apply_compliance_jsonl", "Tweets and users")
     return summary

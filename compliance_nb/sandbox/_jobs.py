@@ -116,6 +116,10 @@ class JobRecord:
             data["estimated_completion"] = format_time(eta)
         if self.status == "failed" and self.error:
             data["error"] = self.error
+        # the mark of simulated results, at the source: a client that reached the sandbox
+        # any way (connect(), its URL, the command line) reads it from the job
+        # (compliance_nb.api.job.SIMULATED_MARK; the sandbox imports nothing of the client)
+        data["compliance_nb_simulated"] = True
         return data
 
     def state(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from compliance_nb import ComplianceReport, compliance_report
 from compliance_nb._exceptions import InputError
-from compliance_nb.jobs.runinfo import RunInfo, remember
+from compliance_nb.jobs.runinfo import JobProvenance, RunInfo, remember
 
 UTC = timezone.utc
 CREATED = datetime(2020, 1, 1, tzinfo=UTC)
@@ -51,30 +51,70 @@ def test_counts_shares_and_lag_quartiles():
     # quartiles of [10, 20, 40] (linear): 15, 20, 30
     assert d["lag_days"] == {"q1": 15.0, "median": 20.0, "q3": 30.0, "n": 3}
     text = rep.text
-    assert "Of 8 distinct Tweet IDs, 5 (62.5%) were still available" in text
+    assert "Tweets: of 8 distinct Tweet IDs, 5 (62.5%) were still available" in text
     assert "3 (37.5%) required action: 2 deleted (25.0%), 1 protected (12.5%)." in text
     assert "median time from creation to redaction was 20 days (quartiles 15 and 30 days)" in text
     assert str(rep) == text
     json.dumps(rep.to_dict())  # plain data
 
 
-def test_run_info_gives_date_jobs_and_sandbox_warning():
+def test_dates_are_the_jobs_completion_not_the_call_and_simulated_comes_first():
     df = frame([None, "suspended"]).to_pandas()
     remember(
         df,
         RunInfo(
             kinds=("tweets",),
             job_ids={"tweets": ("1460000000000000001",)},
-            checked_at=datetime(2026, 11, 28, 1, 15, tzinfo=UTC),
+            checked_at=datetime(2026, 11, 28, 1, 15, tzinfo=UTC),  # the call
             sandbox=True,
+            jobs=(
+                JobProvenance(
+                    "tweets", "1460000000000000001", datetime(2026, 11, 28, 1, 2, tzinfo=UTC)
+                ),
+            ),
         ),
     )
     rep = compliance_report(df)
-    assert "on 28 November 2026 at 01:15 UTC" in rep.text
-    assert "(job 1460000000000000001)" in rep.text
-    assert "sandbox" in rep.text and "SIMULATED" in rep.text
+    assert rep.text.startswith("SIMULATED RESULTS")
+    assert "produced by job 1460000000000000001 completed on 28 November 2026 at 01:02 UTC" in (
+        rep.text
+    )
+    assert "01:15" not in rep.text  # the call's time is not when the results were produced
+    assert rep.checked_at == datetime(2026, 11, 28, 1, 2, tzinfo=UTC)
     assert rep.sandbox is True
-    assert "SIMULATED" in rep._repr_html_()
+    html = rep._repr_html_()
+    assert html.index("SIMULATED") < html.index("<p>")  # in the title, before the text
+
+
+def test_reused_results_name_their_job_and_its_time():
+    df = frame([None, "deleted"])
+    done = datetime(2026, 11, 27, 21, 2, tzinfo=UTC)
+    remember(
+        df,
+        RunInfo(
+            kinds=("tweets",),
+            job_ids={"tweets": ("77",)},
+            checked_at=datetime(2026, 11, 27, 21, 4, tzinfo=UTC),
+            jobs=(JobProvenance("tweets", "77", done, reused=True),),
+        ),
+    )
+    text = compliance_report(df).text
+    assert (
+        "reused from this machine's stored results of job 77 completed on 27 November 2026 "
+        "at 21:02 UTC; no new job ran" in text
+    )
+    assert "21:04" not in text
+
+
+def test_every_label_used_is_explained_bounced_included():
+    df = frame([None, "bounced", "deleted", "scrub_geo", "edited"])
+    text = compliance_report(df).text
+    labels = text[text.index("The labels: ") :]
+    assert "bounced: the Tweet failed X's compliance check" in labels
+    assert "deleted: the Tweet was deleted" in labels
+    assert "geo_scrubbed: the Tweet's geo information was removed" in labels
+    assert "edited: a reason X does not document" in labels
+    assert "protected" not in labels  # only the labels the report uses
 
 
 def test_real_api_run_does_not_claim_simulation():
@@ -87,7 +127,7 @@ def test_real_api_run_does_not_claim_simulation():
 
 def test_jobs_argument_when_the_frame_forgot_its_run():
     rep = compliance_report(frame([None]), jobs=["11", "12"])
-    assert "(jobs 11, 12)" in rep.text
+    assert "(v2), jobs 11, 12." in rep.text
     assert rep.to_dict()["job_ids"] == {"tweets": ["11", "12"]}
     assert "on " not in rep.text.split(".")[0]  # no date claimed when none is known
 
@@ -118,7 +158,11 @@ def test_per_kind_when_users_ran_too():
     rep = compliance_report(df)
     users = rep.to_dict()["kinds"]["users"]
     assert (users["checked"], users["available"], users["reasons"]) == (2, 1, {"deactivated": 1})
-    assert "Of 2 distinct user IDs, 1 (50.0%) were still available" in rep.text
+    assert "Users: of 2 distinct user IDs, 1 (50.0%) were still available" in rep.text
+    assert "user_deactivated" not in rep.text  # per kind: the users' own labels
+    # each kind's labels mean what they mean for that kind
+    assert "The labels for Tweet IDs: deleted: the Tweet was deleted." in rep.text
+    assert "The labels for user IDs: deactivated: the account was deactivated." in rep.text
     assert "Tweet IDs and user IDs" in rep.text
 
 

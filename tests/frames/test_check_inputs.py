@@ -178,6 +178,7 @@ def test_prefix_renames_every_added_column(sandbox):
         *[f"user_cx_{f}" for f in fields],
         "cx_compliant",
         "cx_status",
+        "cx_source",
     ]
     assert out["compliant"].to_list() == [1, 2]
 

@@ -64,8 +64,9 @@ def test_results_equal_the_oracle_on_every_backend(sandbox, constructor, kind): 
     assert type(out) is type(df)
     assert_same_frame(df, before)  # input not mutated
     assert_same_frame(original_part(out, before), before)  # columns, dtypes, index kept
-    assert list(out.columns) == [*before.columns, *MAIN, "compliant", "compliance_status"]
-    added = added_as_polars(out, [*MAIN, "compliant", "compliance_status"])
+    added_names = [*MAIN, "compliant", "compliance_status", "compliance_source"]
+    assert list(out.columns) == [*before.columns, *added_names]
+    added = added_as_polars(out, added_names[:-1])
     want = expected_rows(sandbox, ids, kind)
     assert added.select(MAIN).rows() == want
     assert added["compliant"].to_list() == [
@@ -86,7 +87,12 @@ def test_added_dtypes(sandbox):
     )
     assert str(pd_out["compliance_created_at"].dtype) == "datetime64[us, UTC]"
     assert str(pd_out["compliant"].dtype) == "boolean"
-    for label in ("compliance_action", "compliance_reason", "compliance_status"):
+    for label in (
+        "compliance_action",
+        "compliance_reason",
+        "compliance_status",
+        "compliance_source",
+    ):
         assert str(pd_out[label].dtype) == "category", label
     pl_out = check_compliance(
         CONSTRUCTORS["polars-String"](ids), client=fast_client(sandbox), progress=False

@@ -17,7 +17,7 @@ IDS = pl.Series([1_800_000_000_000_000_001 + 104_729 * i for i in range(200)], d
 
 
 class BrokenStore(Ledger):
-    def store_results(self, job_id: str, results: pl.DataFrame) -> Path:
+    def store_results(self, job_id: str, results: pl.DataFrame, **provenance: Any) -> Path:
         raise LedgerError("disk full (simulated)")
 
 

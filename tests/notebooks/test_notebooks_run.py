@@ -122,6 +122,7 @@ def test_your_data_skips_the_prompt_and_checks_authors_and_reattaches(tmp_path: 
     assert "compliance_status" in p["columns"]
     assert "user_compliance_reason" in p["columns"]
     assert p["same_again"] is True
+    assert p["again_reused"] is True  # the report says the results were reused
     assert p["jsonl_out_exists"] is True
     refused = _cell(result, "naive = pd.read_csv")
     assert any("Refused before anything was sent" in t for t in refused["texts"])

@@ -42,7 +42,9 @@ def test_create_returns_the_documented_job_fields(sandbox):
         "upload_expires_at",
         "download_url",
         "download_expires_at",
+        "compliance_nb_simulated",  # the sandbox's mark: its results are simulated
     }
+    assert job["compliance_nb_simulated"] is True
     assert re.fullmatch(r"[0-9]{19}", job["id"])
     assert (job["type"], job["name"], job["status"], job["resumable"]) == (
         "tweets",
