@@ -30,22 +30,22 @@ class SimulatedResultsWarning(UserWarning):
     >>> from compliance_nb._exceptions import warn_simulated
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     warn_simulated("apply_compliance", "rows")
+    ...     warn_simulated("rows")
     >>> caught[0].category is SimulatedResultsWarning
     True
     >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
-    apply_compliance applied SIMULATED results from the compliance_nb sandbox: the rows
-    it removed or scrubbed say nothing about real content. Check again against X's API
-    (set a bearer token) before you publish or delete anything.
+    The results applied here are SIMULATED by the compliance_nb sandbox: the rows removed
+    or scrubbed say nothing about real content. Check again against X's API (set a bearer
+    token) before you publish or delete anything.
     """
 
 
-def warn_simulated(where: str, what: str, stacklevel: int = 3) -> None:
-    """Warn (:class:`SimulatedResultsWarning`) that ``where`` applied simulated results to
-    ``what`` (``"rows"``, ``"lines"``)."""
+def warn_simulated(what: str, stacklevel: int = 3) -> None:
+    """Warn (:class:`SimulatedResultsWarning`) that simulated results were applied to
+    ``what`` (``"rows"``, ``"Tweets and users"``); worded for Python and the shell alike."""
     warnings.warn(
-        f"{where} applied SIMULATED results from the compliance_nb sandbox: the {what} it "
-        "removed or scrubbed say nothing about real content. Check again against X's API "
+        "The results applied here are SIMULATED by the compliance_nb sandbox: the "
+        f"{what} removed or scrubbed say nothing about real content. Check again against X's API "
         "(set a bearer token) before you publish or delete anything.",
         SimulatedResultsWarning,
         stacklevel=stacklevel,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from .._exceptions import ComplianceError
@@ -71,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_quiet(bool(getattr(args, "quiet", False)))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        status = func(args)
+        with warnings.catch_warnings():
+            # the library's warnings are shown as the command's own lines
+            warnings.showwarning = _show_warning
+            status = func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
     except BrokenPipeError:
@@ -86,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         error_line(PROG, _one_line(exc))
         return 1
+
+
+def _show_warning(message: Warning | str, *_args: object, **_kw: object) -> None:
+    """A warning as one ``compliance-nb: warning: ...`` line on stderr."""
+    error_line(PROG, str(message), label="warning")
 
 
 def _pipe_closed() -> int:

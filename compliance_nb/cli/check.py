@@ -133,7 +133,8 @@ def _earlier_results(columns: list[str], *id_columns: str | None) -> list[str]:
     """
     from ..frames.columns import ColumnNames
 
-    added = ColumnNames.for_prefix().added(with_user=True)
+    names = ColumnNames.for_prefix()
+    added = [*names.added(with_user=True), names.source]
     return [c for c in columns if c in added and c not in id_columns]
 
 

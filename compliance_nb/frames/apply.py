@@ -26,7 +26,7 @@ import polars as pl
 from .._dataframes import as_frame
 from .._exceptions import InputError, warn_simulated
 from ..display.checked import checked_columns
-from ..jobs.runinfo import recall
+from ..jobs.runinfo import METADATA_KEY, recall
 from ..rules.outcomes import Lookup, removed_expr, scrubbed_expr, status_expr
 from .columns import DEFAULT_PREFIX, ColumnNames
 from .joins import join_results
@@ -66,7 +66,7 @@ def _warn_if_simulated(df: Any, depth: int) -> None:
     ``apply_compliance``'s (0: its own caller)."""
     info = recall(df)
     if info is not None and info.sandbox:
-        warn_simulated("apply_compliance", "rows", stacklevel=4 + depth)
+        warn_simulated("rows", stacklevel=4 + depth)
 
 
 def _row_status(lookups: pl.DataFrame) -> nw.DataFrame[Any]:
@@ -136,9 +136,11 @@ def apply_compliance(
     return_summary : bool, default False
         Also return a summary dict.
     drop_compliance_columns : bool, optional
-        Drop the compliance columns from the result. Default: they are dropped when they
-        were joined here from ``results``, and kept when ``df`` already had them. The
-        ``compliance_source`` column (where the results came from) is kept either way.
+        Drop the compliance columns from the result, ``compliance_source`` (where the
+        results came from) included. Default: they are dropped when they were joined here
+        from ``results``, and kept when ``df`` already had them. A pandas frame keeps the
+        run's record in ``attrs`` either way; for a polars frame, keep the record apart
+        first if you need it (:func:`provenance_metadata`).
 
     Returns
     -------
@@ -274,7 +276,7 @@ def apply_compliance(
     out = filter_rows(out, ~remove)
     drop = joined_here if drop_compliance_columns is None else drop_compliance_columns
     if drop:
-        out = drop_columns(out, compliance_cols)
+        out = drop_columns(out, [*compliance_cols, names.source])
 
     removed = labels.value_counts(sort=True)
     summary: dict[str, Any] = {
@@ -297,7 +299,16 @@ def apply_compliance(
         ", ".join(geo) or "no columns",
     )
     native = out.to_native()
+    _keep_record(df, native)
     return (native, summary) if return_summary else native
+
+
+def _keep_record(df: Any, out: Any) -> None:
+    """pandas: the run's record stays in ``out.attrs`` whatever columns were dropped (row
+    filters in some pandas versions do not carry ``attrs`` over)."""
+    record = getattr(df, "attrs", {}).get(METADATA_KEY)
+    if record is not None and isinstance(getattr(out, "attrs", None), dict):
+        out.attrs[METADATA_KEY] = record
 
 
 # -- lazy frames -----------------------------------------------------------------------
@@ -371,7 +382,7 @@ def _apply_lazy(
     out = out.filter(~remove)
     drop = joined_here if drop_compliance_columns is None else drop_compliance_columns
     if drop:
-        out = out.drop([c for c in compliance_cols if c in columns])
+        out = out.drop([c for c in [*compliance_cols, names.source] if c in columns])
     logger.info(
         "apply_compliance: lazy frame; removal of rows and geo scrub in %s added to the "
         "query (computed when the frame is)",

@@ -183,5 +183,5 @@ def apply_compliance_jsonl(
     summary.jobs = {kind: [job.id for job in r.jobs] for kind, r in results.items()}
     summary.from_cache = [kind for kind, r in results.items() if r.from_cache and r.jobs]
     if simulated:  # the sandbox marks its jobs, however the client reached it
-        warn_simulated("apply_compliance_jsonl", "Tweets and users")
+        warn_simulated("Tweets and users")
     return summary

@@ -95,7 +95,11 @@ def drawn(plot: Any, frame: Any) -> list[Any]:
                         for p in ax.patches
                         if hasattr(p, "get_height")
                     ],
-                    [line.get_xydata().round(9).tolist() for line in ax.lines],
+                    # a gap in a line is NaN, which equals nothing: written as None
+                    [
+                        [[None if v != v else v for v in xy] for xy in line.get_xydata().round(9)]
+                        for line in ax.lines
+                    ],
                     sorted(t.get_text() for t in ax.findobj(matplotlib.text.Text)),
                 )
             )
