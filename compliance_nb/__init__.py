@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "JobExpiredError": "._exceptions",
     "JobTimeoutError": "._exceptions",
     "JobCancelledError": "._exceptions",
+    "JobNotCancellableError": "._exceptions",
     "ResultsFormatError": "._exceptions",
     "LedgerError": "._exceptions",
 }
@@ -90,6 +91,7 @@ __all__ = [
     "JobError",
     "JobExpiredError",
     "JobFailedError",
+    "JobNotCancellableError",
     "JobTimeoutError",
     "LedgerError",
     "MissingTokenError",

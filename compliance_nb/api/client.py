@@ -32,7 +32,7 @@ from typing import Any
 import requests
 
 from .._events import CancelToken, ProgressCallback, emit, job_event
-from .._exceptions import InputError, JobCancelledError
+from .._exceptions import InputError, JobCancelledError, JobNotCancellableError
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW, RESUMABLE_THRESHOLD
 from . import routes
 from .downloads import ByteSink
@@ -154,6 +154,16 @@ class ComplianceClient:
         """True when a bearer token was given or found in the environment."""
         return self._api.has_token
 
+    @property
+    def rate_limit(self) -> int:
+        """Requests allowed per :attr:`rate_window` on one route."""
+        return self._api.budget.limit
+
+    @property
+    def rate_window(self) -> float:
+        """The request budget's window, in seconds."""
+        return self._api.budget.window
+
     def __repr__(self) -> str:
         state = "set" if self.has_token else "missing"
         sandbox = ", sandbox" if self.is_sandbox else ""
@@ -257,6 +267,10 @@ class ComplianceClient:
     def cancel_job(self, job_id: str | int | Job) -> Job:
         """Cancel a job that has not finished (``DELETE``); its status becomes ``failed``.
 
+        The job is looked at first: one that has already ended is left as it is and
+        :class:`~compliance_nb.JobNotCancellableError` says how it ended (the API itself
+        answers such a ``DELETE`` as if it had worked).
+
         Parameters
         ----------
         job_id : str, int or Job
@@ -265,14 +279,23 @@ class ComplianceClient:
         Returns
         -------
         Job
-            The cancelled job.
+            The cancelled job (status ``failed``).
 
         Raises
         ------
+        JobNotCancellableError
+            The job had already ended: complete, failed or expired (``.job.status``).
         NotFoundError
             No such job for this app.
         """
-        return routes.cancel_job(self._api, check_job_id(job_id))
+        jid = check_job_id(job_id)
+        current = routes.get_job(self._api, jid)
+        if current.is_terminal:
+            raise _not_cancellable(current)
+        job = routes.cancel_job(self._api, jid)
+        if job.status in ("complete", "expired"):  # it ended between the two calls
+            raise _not_cancellable(job)
+        return job
 
     # -- transfers ------------------------------------------------
     def _transfer_context(
@@ -501,3 +524,10 @@ class ComplianceClient:
                 self.cancel_job(job.id)
         except Exception as exc:  # the user asked to stop: never mask that with another error
             log.info(self._api.mask(f"could not cancel job {job.id} on the API: {exc}"))
+
+
+def _not_cancellable(job: Job) -> JobNotCancellableError:
+    error = f" ({job.error})" if job.status == "failed" and job.error else ""
+    return JobNotCancellableError(
+        f"Job {job.id} is already {job.status}{error}; nothing was cancelled.", job=job
+    )

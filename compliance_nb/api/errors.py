@@ -128,6 +128,36 @@ def _class_and_hint(status: int | None, name: str | None) -> tuple[type[APIError
     return APIError, ""
 
 
+def _specifics(problem: dict[str, Any], said: str) -> str:
+    """What a problem's ``errors`` list adds: each ``message`` and the parameters it names.
+
+    X's ``invalid-request`` problem keeps its generic title and detail and names the bad
+    parameter only here (``errors: [{"message": ..., "parameters": {name: [values]}}]``).
+
+    >>> _specifics({"errors": [{"message": "The `type` value [foo] is not one of "
+    ...     "[tweets,users]", "parameters": {"type": ["foo"]}}]}, "")
+    '(The `type` value [foo] is not one of [tweets,users]; parameter type=foo)'
+    """
+    entries = problem.get("errors")
+    if not isinstance(entries, list):
+        return ""
+    parts: list[str] = []
+    for entry in entries[:5]:
+        if not isinstance(entry, dict):
+            continue
+        message = entry.get("message") or entry.get("detail")
+        if message and str(message) != said and str(message) not in parts:
+            parts.append(str(message))
+        parameters = entry.get("parameters")
+        if isinstance(parameters, dict):
+            for key, values in parameters.items():
+                shown = values if isinstance(values, list) else [values]
+                text = f"parameter {key}=" + ",".join(str(v) for v in shown)
+                if text not in parts:
+                    parts.append(text)
+    return f"({'; '.join(parts)})" if parts else ""
+
+
 def _reset_at(response: requests.Response) -> datetime | None:
     reset = response.headers.get("x-rate-limit-reset")
     if not reset:
@@ -191,6 +221,9 @@ def error_from_response(
         text = f"{title}: {detail}"
     else:
         text = str(title or detail or "The API answered with an error")
+    specifics = _specifics(problem, str(detail or ""))
+    if specifics:
+        text = f"{text} {specifics}"
     where = f"HTTP {status}" if status else f"HTTP {response.status_code} with errors"
     message = mask(f"{text} ({where}).{hint}")
     kw: dict[str, Any] = dict(status=status, type=ptype, title=title, detail=detail, body=body)

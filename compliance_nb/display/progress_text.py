@@ -131,6 +131,7 @@ STAGE_TEXT = {
     "downloaded": "results downloaded",
     "joined": "done: results joined",
     "waiting": "rate limit",
+    "queued": "waiting for its turn",
     "retrying": "retrying",
     "failed": "failed",
     "cancelled": "cancelled",

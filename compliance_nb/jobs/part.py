@@ -21,9 +21,13 @@ uploaded; the results' Parquet copy is stored and the temporary folder
 removed while the results are collapsed.
 The part waits for all of it before it ends (on errors too), and raises its errors.
 
-If the API refuses a new job because one of this type is running (:class:`ConflictError`),
-that job is reattached when the ledger says it holds the same IDs; otherwise the error
-names the blocking job and how to cancel it.
+Before a new job is made (steps 2 and 3) the part takes its turn (:mod:`.turns`): runs of
+one kind in this process go one after another, and one process per machine works on the
+same IDs while the others wait for its results. If the API refuses a new job because one
+of this type is running (:class:`ConflictError`), that job is reattached when it holds the
+same IDs (the ledger says so, or its name, which is derived from the IDs); otherwise, with
+``on_conflict="wait"``, the part waits for that job to end and tries again, and with
+``on_conflict="raise"`` the error names the blocking job and how to cancel it.
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import polars as pl
 
@@ -52,6 +57,7 @@ from .consumer import ResultsConsumer
 from .idset import fingerprint, id_file_size, normalise_base_url, write_id_file
 from .ledger import Ledger, LedgerRecord
 from .results import ResultsParser
+from .turns import kind_turn, pause, same_ids_turn, wait_for_other_job
 from .written import NotWritten, WrittenBytes
 
 if TYPE_CHECKING:
@@ -86,6 +92,8 @@ class PartRunner:
         Upload files larger than this many bytes use resumable upload.
     sink : ResultsConsumer or None
         Receives the result lines as they are read, instead of the part keeping them.
+    on_conflict : {"wait", "raise"}
+        What to do when another job of this kind is running at X.
     """
 
     def __init__(
@@ -102,8 +110,11 @@ class PartRunner:
         cancel: CancelToken | None,
         resumable_threshold: int,
         sink: ResultsConsumer | None,
+        on_conflict: str = "wait",
     ) -> None:
         self.ids = ids
+        self.on_conflict_mode = on_conflict
+        self.started = datetime.now(timezone.utc)
         self.sink = sink
         self.fed_sink = False  # the results went to the sink as they were read
         self.kind = kind
@@ -173,13 +184,19 @@ class PartRunner:
             self._writing = self._in_background(write)
             self._id_file, self._id_file_written = path, progress
 
-    def cached(self, max_age: timedelta) -> tuple[Job, pl.DataFrame] | None:
+    def cached(
+        self, max_age: timedelta, since: datetime | None = None
+    ) -> tuple[Job, pl.DataFrame] | None:
+        """Stored results younger than ``max_age``; with ``since``, only those downloaded
+        since then (by a run that ran while this one waited its turn)."""
         now = datetime.now(timezone.utc)
         for rec in self.ledger.find(self.fingerprint):
             if rec.status != "complete" or not rec.has_results:
                 continue
             born = rec.created_at or rec.downloaded_at or rec.recorded_at
             if now - born > max_age:
+                continue
+            if since is not None and (rec.downloaded_at is None or rec.downloaded_at < since):
                 continue
             try:
                 results = self.ledger.load_results(rec)
@@ -232,15 +249,17 @@ class PartRunner:
     def create(self, new_jobs_left: int = 2) -> tuple[Job, pl.DataFrame]:
         self.write_id_file_later()  # written while the job is created and recorded
         resumable = id_file_size(self.ids) > self.resumable_threshold
-        try:  # the client emits "creating" and "created"
-            job = self.client.create_job(
-                self.kind, name=self.job_name, resumable=resumable, progress=self._forward
-            )
-        except ConflictError as exc:
-            outcome = self.on_conflict(exc)
-            if outcome is None:
-                raise
-            return outcome
+        while True:
+            try:  # the client emits "creating" and "created"
+                job = self.client.create_job(
+                    self.kind, name=self.job_name, resumable=resumable, progress=self._forward
+                )
+                break
+            except ConflictError as exc:
+                outcome = self.on_conflict(exc)
+                if outcome is not None:
+                    return outcome
+                # the other job has ended: try again (another waiting run may be first)
         self._record(job)
         try:
             job = self.upload(job)
@@ -268,23 +287,63 @@ class PartRunner:
             n_ids=len(self.ids),
         )
 
+    def _queued(self, message: str, waited: float, next_check: float | None) -> None:
+        self.emit("queued", None, message=message, elapsed_seconds=waited, wait_seconds=next_check)
+
     def on_conflict(self, exc: ConflictError) -> tuple[Job, pl.DataFrame] | None:
+        """Another job of this kind is running: reattach when it holds these IDs; else
+        wait for it to end and return None (try again), or raise (``on_conflict="raise"``)."""
         running: list[Job] = []
         for status in ("in_progress", "created"):
             try:
                 running.extend(self.client.list_jobs(self.kind, status=status))
-            except Exception:  # the listing is only for a better message
+            except Exception:  # the listing is only for a better message, or the wait
                 break
         for job in running:
             rec = self.ledger.get(job.id)
             if rec is None and self.name is None and job.name == self.job_name:
-                self._record(job)  # ours: created by a run killed before it recorded it
+                # the same IDs: a run elsewhere (another ledger, another machine), or one
+                # killed before it recorded the job; its creator uploads, if it is alive
+                job = self._let_creator_upload(job)
+                self._record(job)
                 rec = self.ledger.get(job.id)
             if rec is not None and rec.fingerprint == self.fingerprint:
                 outcome = self.resume(job)
                 if outcome is not None:
                     return outcome
-        blocking = [j.id for j in running if j.status in ("created", "in_progress")]
+        blocking = [j for j in running if j.status in ("created", "in_progress")]
+        if self.on_conflict_mode == "wait":
+            if blocking:
+                wait_for_other_job(self.client, blocking[0], self.cancel, self._queued)
+            else:  # it ended meanwhile, or the listing failed: a short pause, then again
+                pause = 3.0 * self.client.rate_window / self.client.rate_limit
+                self._queued(f"another {self.kind} job is running at X; trying again", 0.0, pause)
+                self._pause(pause)
+            return None
+        self._raise_conflict(exc, [j.id for j in blocking])
+
+    def _pause(self, seconds: float) -> None:
+        pause(seconds, self.cancel)
+
+    def _let_creator_upload(self, job: Job) -> Job:
+        """A ``created`` job for these IDs that another run made moments ago: give that run
+        time to upload (two uploads of the same IDs would race), then carry on with it."""
+        grace = 30.0
+        while job.status == "created" and job.created_at is not None:
+            age = time.time() - job.created_at.timestamp()
+            if age >= grace:
+                break
+            self._queued(
+                f"job {job.id} for the same IDs was created by another run; waiting for it "
+                "to upload them",
+                age,
+                1.0,
+            )
+            self._pause(1.0)
+            job = self.client.get_job(job.id)
+        return job
+
+    def _raise_conflict(self, exc: ConflictError, blocking: list[str]) -> NoReturn:
         which = f"job {blocking[0]}" if blocking else "another job"
         job_id = blocking[0] if blocking else "JOB_ID"
         raise ConflictError(
@@ -427,8 +486,17 @@ class PartRunner:
             hit = self.cached(max_age)
             if hit is not None:
                 return hit[0], hit[1], True
-        outcome = self.reattach() or self.create()
-        return outcome[0], outcome[1], False
+        locks = self.ledger.path.parent / "locks"
+        with (
+            kind_turn(self.base_url, self.kind, self.cancel, self._queued),
+            same_ids_turn(locks, self.fingerprint, self.cancel, self._queued),
+        ):
+            # a run for the same IDs may have finished while this one waited its turn
+            hit = self.cached(max_age, since=None if cache else self.started)
+            if hit is not None:
+                return hit[0], hit[1], True
+            outcome = self.reattach() or self.create()
+            return outcome[0], outcome[1], False
 
 
 def _job_from_record(rec: LedgerRecord) -> Job:
