@@ -18,7 +18,7 @@ def cmd_apply_jsonl(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``source``, ``destination``, ``sandbox``, ``delay`` and ``api_url``.
+        ``source``, ``destination``, ``sandbox``, ``delay``, ``api_url`` and ``on_conflict``.
 
     Returns
     -------
@@ -35,7 +35,13 @@ def cmd_apply_jsonl(args: argparse.Namespace) -> int:
     session = Session(args, delay=args.delay)
     try:
         note(f"Checking the objects in {source} against {session.where} ...")
-        summary = apply_compliance_jsonl(source, dest, client=session.client, progress="auto")
+        summary = apply_compliance_jsonl(
+            source,
+            dest,
+            client=session.client,
+            progress="auto",
+            on_conflict=args.on_conflict,
+        )
     finally:
         session.close()
     say(apply_summary_text(summary))

@@ -119,7 +119,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         ``file``, ``output``, ``id_column``, ``kind``, ``user_id_column``, ``sandbox``,
-        ``delay`` and ``api_url``.
+        ``delay``, ``api_url`` and ``on_conflict``.
 
     Returns
     -------
@@ -148,6 +148,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             user_id_column=args.user_id_column,
             client=session.client,
             progress="auto",
+            on_conflict=args.on_conflict,
         )
     finally:
         session.close()

@@ -1,0 +1,294 @@
+"""Several runs at once against one sandbox, in separate processes and in one process.
+
+The sandbox enforces X's one running job per kind (a second job is refused with 409 while
+one is ``created`` or ``in_progress``). Each worker process is a fresh interpreter
+(``_concurrent_worker.py``) that reaches the sandbox over loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from compliance_nb._events import CancelToken
+from compliance_nb._exceptions import ConflictError, JobCancelledError
+from compliance_nb.frames.background import start_compliance
+from compliance_nb.frames.check import check_compliance
+from compliance_nb.sandbox import Sandbox
+
+WORKER = Path(__file__).with_name("_concurrent_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+IDS_A = [str(1_800_000_000_000_000_001 + 104_729 * i) for i in range(60)]
+IDS_B = [str(1_700_000_000_000_000_003 + 7_919 * i) for i in range(60)]
+IDS_C = [str(1_600_000_000_000_000_007 + 3_571 * i) for i in range(60)]
+
+
+def start_worker(tmp_path: Path, name: str, spec: dict[str, Any], cache_dir: Path) -> Any:
+    spec = {**spec, "out": str(tmp_path / f"{name}.out.json")}
+    path = tmp_path / f"{name}.spec.json"
+    path.write_text(json.dumps(spec))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COMPLIANCE_NB_CACHE_DIR": str(cache_dir)}
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(path)], env=env)
+    proc.out = Path(spec["out"])  # type: ignore[attr-defined]
+    return proc
+
+
+def finish(proc: Any, timeout: float = 90) -> dict[str, Any]:
+    assert proc.wait(timeout) == 0
+    answer = json.loads(proc.out.read_text())
+    assert "error" not in answer, answer.get("traceback")
+    return answer
+
+
+def oracle(sb: Any, ids: list[str]) -> list[list[str | None]]:
+    return [
+        [None if v is None else str(v) for v in row] for row in sb.expected(ids, "tweets").rows()
+    ]
+
+
+def check_spec(sb: Any, ids: list[str], ledger: Path, **extra: Any) -> dict[str, Any]:
+    return {"url": sb.url, "token": sb.bearer_token, "ids": ids, "ledger": str(ledger), **extra}
+
+
+def conflicts(sb: Any) -> int:
+    return sum(1 for r in sb.requests_log if r["route"] == "create" and r["status"] == 409)
+
+
+# -- separate processes ---------------------------------------------------------------------
+def test_same_ids_in_two_processes_with_one_ledger_make_one_job(tmp_path):
+    cache = tmp_path / "cache"
+    ledger = cache / "ledger.sqlite3"
+    with Sandbox(processing_delay=2) as sb:
+        procs = [
+            start_worker(tmp_path, name, check_spec(sb, IDS_A, ledger), cache) for name in "ab"
+        ]
+        answers = [finish(p) for p in procs]
+        assert sb.jobs_created == 1
+        for answer in answers:
+            assert answer["rows"] == oracle(sb, IDS_A)
+
+
+def test_same_ids_in_two_processes_with_two_ledgers_make_one_job(tmp_path):
+    with Sandbox(processing_delay=3) as sb:
+        procs = []
+        for name in "ab":  # another machine each: its own cache folder and ledger
+            cache = tmp_path / f"cache-{name}"
+            spec = check_spec(sb, IDS_A, cache / "ledger.sqlite3")
+            procs.append(start_worker(tmp_path, name, spec, cache))
+        answers = [finish(p) for p in procs]
+        assert sb.jobs_created == 1  # the job's name, made from the IDs, found it
+        for answer in answers:
+            assert answer["rows"] == oracle(sb, IDS_A)
+        assert answers[0]["jobs"] == answers[1]["jobs"] == sb.created_job_ids
+
+
+def test_different_ids_in_two_processes_both_finish_one_after_the_other(tmp_path):
+    cache = tmp_path / "cache"
+    ledger = cache / "ledger.sqlite3"
+    with Sandbox(processing_delay=2) as sb:
+        # a short budget window: the waiting process polls every few tenths of a second
+        fast = {"rate_limit": 150, "rate_window": 30.0}
+        a = start_worker(tmp_path, "a", check_spec(sb, IDS_A, ledger, **fast), cache)
+        b = start_worker(tmp_path, "b", check_spec(sb, IDS_B, ledger, **fast), cache)
+        got_a, got_b = finish(a), finish(b)
+        assert got_a["rows"] == oracle(sb, IDS_A)
+        assert got_b["rows"] == oracle(sb, IDS_B)
+        assert sb.jobs_created == 2
+        # one of them found the other's job running and said so while it waited
+        waited = [g for g in (got_a, got_b) if "queued" in g["stages"]]
+        assert waited, (got_a["stages"], got_b["stages"])
+        text = " ".join(waited[0]["messages"])
+        assert "waiting for tweets job" in text and "waited" in text
+
+
+def test_raise_keeps_the_conflict_error_in_another_process(tmp_path):
+    with Sandbox(processing_delay=0) as sb:
+        blocking = sb.client().create_job("tweets")  # never uploaded: blocks the kind
+        cache = tmp_path / "cache"
+        spec = check_spec(sb, IDS_B, cache / "l.sqlite3", on_conflict="raise")
+        proc = start_worker(tmp_path, "a", spec, cache)
+        assert proc.wait(60) == 0
+        answer = json.loads(proc.out.read_text())
+        assert answer["error"] == "ConflictError"
+        assert blocking.id in answer["message"]
+
+
+def test_the_rate_budget_is_shared_by_two_processes(tmp_path):
+    limit, window = 6, 4.0
+    cache = tmp_path / "cache"
+    with Sandbox(processing_delay=0, rate_limit=limit, rate_window=window) as sb:
+        job = sb.client(rate_limit=limit, rate_window=window).create_job("tweets")
+        spec = {
+            "mode": "polls",
+            "url": sb.url,
+            "token": sb.bearer_token,
+            "rate_limit": limit,
+            "rate_window": window,
+            "job_id": job.id,
+            "n": 8,
+            "start_at": time.time() + 4.0,  # after both interpreters have started
+        }
+        procs = [start_worker(tmp_path, name, spec, cache) for name in "ab"]
+        for proc in procs:
+            finish(proc, timeout=120)
+        gets = [r for r in sb.requests_log if r["route"] == "get"]
+        assert len(gets) == 16
+        assert [r["status"] for r in gets].count(429) == 0
+        # never more than `limit` requests in any `window` seconds, across both processes
+        times = sorted(r["time"] for r in gets)
+        for i in range(len(times) - limit):
+            assert times[i + limit] - times[i] >= window - 0.05
+
+
+# -- one process ------------------------------------------------------------------------------
+def fast_client(sb: Any) -> Any:
+    return sb.client(rate_window=30.0)
+
+
+def test_three_runs_of_one_kind_queue_in_one_process(tmp_path):
+    ledger = tmp_path / "l.sqlite3"
+    with Sandbox(processing_delay=1) as sb:
+        runs = []
+        for ids in (IDS_A, IDS_B, IDS_C):
+            runs.append(
+                start_compliance(
+                    pl.DataFrame({"id": ids}),
+                    client=fast_client(sb),
+                    progress=False,
+                    ledger_path=ledger,
+                )
+            )
+            time.sleep(0.3)  # started in this order
+        outs = [run.result(timeout=90) for run in runs]
+        for ids, out in zip((IDS_A, IDS_B, IDS_C), outs, strict=True):
+            rows = out.select(
+                "id",
+                "compliance_action",
+                "compliance_reason",
+                "compliance_created_at",
+                "compliance_redacted_at",
+            ).rows()
+            assert [[None if v is None else str(v) for v in r] for r in rows] == oracle(sb, ids)
+        assert sb.jobs_created == 3
+        assert conflicts(sb) == 0  # they took turns here, none was refused at X
+        # in the order they were started
+        order = [run.jobs[0].id for run in runs]
+        assert order == sb.created_job_ids
+
+
+def test_tweets_and_users_runs_still_run_side_by_side(tmp_path):
+    with Sandbox(processing_delay=2) as sb:
+        ledger = tmp_path / "l.sqlite3"
+        tweets = start_compliance(
+            pl.DataFrame({"id": IDS_A}), client=fast_client(sb), progress=False, ledger_path=ledger
+        )
+        users = start_compliance(
+            pl.DataFrame({"id": IDS_B}),
+            kind="users",
+            client=fast_client(sb),
+            progress=False,
+            ledger_path=ledger,
+        )
+        started = time.monotonic()
+        tweets.result(timeout=60)
+        users.result(timeout=60)
+        assert time.monotonic() - started < 2 * 2 + 1.5  # both processed at the same time
+        kinds = [sb.job_state(j)["type"] for j in sb.created_job_ids]
+        assert sorted(kinds) == ["tweets", "users"]
+
+
+@pytest.mark.parametrize("ending", ["failed", "expired"])
+def test_the_waiting_run_goes_on_when_the_other_job_fails_or_expires(tmp_path, ending):
+    with Sandbox(processing_delay=2, upload_window=3.0) as sb:
+        other = sb.client().create_job("tweets")  # another tool's job
+        if ending == "failed":
+            sb.faults.add("processing", "fail")
+            sb.client().upload(other, IDS_C)  # in_progress for 2 s, then failed
+        # else: never uploaded, so it expires when its 3 s upload window closes
+        events: list[Any] = []
+        out = check_compliance(
+            pl.DataFrame({"id": IDS_A}),
+            client=fast_client(sb),
+            ledger_path=tmp_path / "l.sqlite3",
+            progress=events.append,
+        )
+        assert sb.job_state(other.id)["status"] == ending  # as it ended, not cancelled by us
+        assert (
+            out["compliance_reason"].to_list() == sb.expected(IDS_A, "tweets")["reason"].to_list()
+        )
+        queued = [e for e in events if e.stage == "queued"]
+        assert queued and all(e.job_id is None for e in queued)
+        assert f"job {other.id}" in (queued[0].message or "")
+        assert sb.jobs_created == 2
+
+
+def test_a_wait_is_stopped_by_cancel_and_never_cancels_the_other_job(tmp_path):
+    with Sandbox(processing_delay=0) as sb:
+        other = sb.client().create_job("tweets")  # blocks for its 15-minute upload window
+        run = start_compliance(
+            pl.DataFrame({"id": IDS_A}),
+            client=fast_client(sb),
+            progress=False,
+            ledger_path=tmp_path / "l.sqlite3",
+        )
+        deadline = time.monotonic() + 20
+        while conflicts(sb) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert conflicts(sb) >= 1  # it is waiting
+        assert run.cancel(timeout=10)
+        with pytest.raises(JobCancelledError):
+            run.result(timeout=1)
+        assert sb.job_state(other.id)["status"] == "created"  # untouched
+        assert sb.jobs_created == 1
+
+
+def test_on_conflict_is_checked_before_anything_is_sent(sandbox, tmp_path):
+    with pytest.raises(ValueError, match="on_conflict='later'"):
+        check_compliance(
+            pl.DataFrame({"id": IDS_A}),
+            client=sandbox.client(),
+            ledger_path=tmp_path / "l.sqlite3",
+            on_conflict="later",
+        )
+    with pytest.raises(ValueError, match="on_conflict"):
+        start_compliance(pl.DataFrame({"id": IDS_A}), client=sandbox.client(), on_conflict=1)
+    assert sandbox.requests_log == []
+
+
+def test_a_cancel_token_stops_a_wait_in_check_compliance(sandbox, tmp_path):
+    sandbox.client().create_job("tweets")
+    token = CancelToken()
+    import threading
+
+    threading.Timer(1.0, token.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(JobCancelledError):
+        check_compliance(
+            pl.DataFrame({"id": IDS_A}),
+            client=fast_client(sandbox),
+            ledger_path=tmp_path / "l.sqlite3",
+            progress=False,
+            cancel=token,
+        )
+    assert time.monotonic() - started < 5
+
+
+def test_raise_still_raises_at_once(sandbox, tmp_path):
+    sandbox.client().create_job("tweets")
+    with pytest.raises(ConflictError):
+        check_compliance(
+            pl.DataFrame({"id": IDS_A}),
+            client=fast_client(sandbox),
+            ledger_path=tmp_path / "l.sqlite3",
+            progress=False,
+            on_conflict="raise",
+        )
