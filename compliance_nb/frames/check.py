@@ -113,7 +113,8 @@ def check_compliance(
     cache : bool, default True
         Reuse results this machine downloaded for the same IDs within ``max_age``.
         ``False`` always starts a new job (a job still running for the same IDs is
-        reattached, not duplicated).
+        reattached, not duplicated, and results that another run downloaded for the same
+        IDs while this one waited its turn are used).
     max_age : datetime.timedelta or float, optional
         How old cached results may be (a timedelta or seconds; default 7 days).
     errors : {"raise", "coerce"}, default "raise"

@@ -327,8 +327,11 @@ class PartRunner:
 
     def _let_creator_upload(self, job: Job) -> Job:
         """A ``created`` job for these IDs that another run made moments ago: give that run
-        time to upload (two uploads of the same IDs would race), then carry on with it."""
-        grace = 30.0
+        time to start its upload (two uploads of the same IDs would race), then carry on
+        with it. Short, since the other run may be a kernel killed after the job's creation
+        (and a large upload keeps the job ``created`` until it ends: then both upload the
+        same bytes, which costs time, not results)."""
+        grace = 10.0
         while job.status == "created" and job.created_at is not None:
             age = time.time() - job.created_at.timestamp()
             if age >= grace:
