@@ -141,3 +141,16 @@ def test_cli_jobs_cancel_of_a_complete_job_exits_1_with_the_message(sandbox, mon
     assert rc == 1
     assert f"Job {job.id} is already complete; nothing was cancelled." in captured.err
     assert "Cancelled job" not in captured.out
+
+
+def test_the_terminal_lines_show_the_failed_connection(tmp_path, capsys):
+    client = ComplianceClient(bearer_token="AAAA-test-token", base_url="http://127.0.0.1:1")
+    with pytest.raises(APIError):
+        check_compliance(
+            pl.DataFrame({"id": ["20"]}), client=client, ledger_path=tmp_path / "l.sqlite3"
+        )
+    err = capsys.readouterr().err  # progress="auto" outside a notebook: lines on stderr
+    lines = [line for line in err.splitlines() if "cannot reach 127.0.0.1:1" in line]
+    assert len(lines) == 3
+    assert "the connection was refused), retrying (1 of 3) in " in lines[0]
+    assert "retrying in 0 s" not in err

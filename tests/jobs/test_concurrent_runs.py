@@ -306,3 +306,16 @@ def test_raise_still_raises_at_once(sandbox, tmp_path):
             progress=False,
             on_conflict="raise",
         )
+
+
+def test_the_terminal_lines_say_which_job_the_run_waits_for(tmp_path, capsys):
+    with Sandbox(processing_delay=0, upload_window=2.0) as sb:
+        other = sb.client().create_job("tweets")  # expires in 2 s, never uploaded
+        check_compliance(
+            pl.DataFrame({"id": IDS_A}), client=fast_client(sb), ledger_path=tmp_path / "l"
+        )
+    err = capsys.readouterr().err  # progress="auto" outside a notebook: lines on stderr
+    waits = [line for line in err.splitlines() if f"waiting for tweets job {other.id}" in line]
+    assert waits, err
+    assert f"job {other.id} (created)" in waits[0] and "waited 0 s" in waits[0]
+    assert "next check in" in waits[0]
