@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -319,3 +320,51 @@ def test_the_terminal_lines_say_which_job_the_run_waits_for(tmp_path, capsys):
     assert waits, err
     assert f"job {other.id} (created)" in waits[0] and "waited 0 s" in waits[0]
     assert "next check in" in waits[0]
+
+
+def test_ctrl_c_stops_a_waiting_process_and_leaves_the_other_job_alone(tmp_path):
+    with Sandbox(processing_delay=0) as sb:
+        other = sb.client().create_job("tweets")  # blocks for its 15-minute upload window
+        cache = tmp_path / "cache"
+        proc = start_worker(tmp_path, "a", check_spec(sb, IDS_A, cache / "l.sqlite3"), cache)
+        deadline = time.monotonic() + 60
+        while conflicts(sb) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert conflicts(sb) >= 1  # it is waiting for the other job
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        assert proc.wait(30) == 0
+        assert time.monotonic() - stopped < 5
+        assert json.loads(proc.out.read_text())["error"] == "KeyboardInterrupt"
+        assert sb.job_state(other.id)["status"] == "created"  # untouched
+        assert sb.jobs_created == 1
+        assert not [r for r in sb.requests_log if r["route"] == "cancel"]
+
+
+def test_the_cli_takes_on_conflict(tmp_path, monkeypatch, capsys):
+    from compliance_nb.cli import main
+
+    source = tmp_path / "ids.csv"
+    source.write_text("id\n" + "\n".join(IDS_A[:5]) + "\n")
+    with Sandbox(processing_delay=0) as sb:
+        monkeypatch.setenv("X_BEARER_TOKEN", sb.bearer_token)
+        blocking = sb.client().create_job("tweets")
+        argv = ["check", str(source), "--id-column", "id", "-o", str(tmp_path / "out.csv")]
+        rc = main([*argv, "--api-url", sb.url, "--on-conflict", "raise"])
+        err = capsys.readouterr().err
+        assert rc == 1
+        assert f"job {blocking.id} is running" in err
+        assert main([*argv, "--api-url", sb.url, "--on-conflict", "later"]) == 2
+
+
+def test_apply_compliance_jsonl_checks_on_conflict_first(sandbox, tmp_path):
+    from compliance_nb.jsonl.apply import apply_compliance_jsonl
+
+    source = tmp_path / "raw.jsonl"
+    source.write_text('{"data": {"id": "20", "author_id": "5"}}\n')
+    with pytest.raises(ValueError, match="on_conflict='never'"):
+        apply_compliance_jsonl(
+            source, tmp_path / "out.jsonl", client=sandbox.client(), on_conflict="never"
+        )
+    assert sandbox.requests_log == []
