@@ -32,10 +32,11 @@ from typing import Any
 import requests
 
 from .._events import CancelToken, ProgressCallback, emit, job_event
-from .._exceptions import InputError, JobCancelledError, JobNotCancellableError
+from .._exceptions import InputError, JobCancelledError
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW, RESUMABLE_THRESHOLD
 from . import routes
 from .downloads import ByteSink
+from .errors import not_cancellable
 from .files import download_results, upload_ids
 from .idsource import UploadBody, prepare_ids
 from .job import Job, check_job_id, check_kind
@@ -291,10 +292,10 @@ class ComplianceClient:
         jid = check_job_id(job_id)
         current = routes.get_job(self._api, jid)
         if current.is_terminal:
-            raise _not_cancellable(current)
+            raise not_cancellable(current)
         job = routes.cancel_job(self._api, jid)
         if job.status in ("complete", "expired"):  # it ended between the two calls
-            raise _not_cancellable(job)
+            raise not_cancellable(job)
         return job
 
     # -- transfers ------------------------------------------------
@@ -524,10 +525,3 @@ class ComplianceClient:
                 self.cancel_job(job.id)
         except Exception as exc:  # the user asked to stop: never mask that with another error
             log.info(self._api.mask(f"could not cancel job {job.id} on the API: {exc}"))
-
-
-def _not_cancellable(job: Job) -> JobNotCancellableError:
-    error = f" ({job.error})" if job.status == "failed" and job.error else ""
-    return JobNotCancellableError(
-        f"Job {job.id} is already {job.status}{error}; nothing was cancelled.", job=job
-    )

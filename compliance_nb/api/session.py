@@ -46,7 +46,7 @@ from .._events import CancelToken, ProgressCallback, emit, job_event
 from .._exceptions import TOKEN_ENV_VARS, APIError, MissingTokenError
 from .._redact import mask_text
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW
-from .errors import error_from_response, json_body
+from .errors import connect_failure, error_from_response, json_body
 from .job import Job
 from .ratelimit import RateBudget
 from .sharedbudget import shared_budget
@@ -171,57 +171,6 @@ def backoff_delay(backoff: float, attempt: int) -> float:
     """
     base = min(_MAX_BACKOFF, backoff * (2 ** (attempt - 1)))
     return base * random.uniform(0.5, 1.0) if base > 0 else 0.0
-
-
-def connect_failure(exc: BaseException) -> str | None:
-    """Why a connection could not be set up (the host unknown, the connection refused),
-    or None when the error came later (a timeout, a dropped connection).
-
-    Parameters
-    ----------
-    exc : BaseException
-        An error raised by ``requests``.
-
-    Returns
-    -------
-    str or None
-        A few words for a person.
-
-    Examples
-    --------
-    >>> import requests
-    >>> try:
-    ...     requests.get("http://127.0.0.1:1/", timeout=5)
-    ... except requests.ConnectionError as exc:
-    ...     print(connect_failure(exc))
-    the connection was refused
-    >>> connect_failure(requests.ReadTimeout("read timed out")) is None
-    True
-    """
-    from urllib3.exceptions import NameResolutionError, NewConnectionError
-
-    if isinstance(exc, requests.Timeout):
-        return None
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        err = todo.pop()
-        if not isinstance(err, BaseException) or id(err) in seen:
-            continue
-        seen.add(id(err))
-        if isinstance(err, NameResolutionError):
-            return "the host name cannot be resolved"
-        if isinstance(err, NewConnectionError):
-            text = str(err).lower()
-            if "refused" in text:
-                return "the connection was refused"
-            if "name or service" in text or "nodename" in text or "resolve" in text:
-                return "the host name cannot be resolved"
-            return "no connection could be made"
-        if isinstance(err, ConnectionRefusedError):
-            return "the connection was refused"
-        todo.extend([getattr(err, "reason", None), err.__cause__, err.__context__, *err.args])
-    return None
 
 
 def _mark_transient(err: APIError) -> APIError:

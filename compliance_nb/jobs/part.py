@@ -35,12 +35,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -57,7 +56,14 @@ from .consumer import ResultsConsumer
 from .idset import fingerprint, id_file_size, normalise_base_url, write_id_file
 from .ledger import Ledger, LedgerRecord
 from .results import ResultsParser
-from .turns import kind_turn, pause, same_ids_turn, wait_for_other_job
+from .turns import (
+    conflict_error,
+    kind_turn,
+    let_creator_upload,
+    pause,
+    same_ids_turn,
+    wait_for_other_job,
+)
 from .written import NotWritten, WrittenBytes
 
 if TYPE_CHECKING:
@@ -304,7 +310,7 @@ class PartRunner:
             if rec is None and self.name is None and job.name == self.job_name:
                 # the same IDs: a run elsewhere (another ledger, another machine), or one
                 # killed before it recorded the job; its creator uploads, if it is alive
-                job = self._let_creator_upload(job)
+                job = let_creator_upload(self.client, job, self.cancel, self._queued)
                 self._record(job)
                 rec = self.ledger.get(job.id)
             if rec is not None and rec.fingerprint == self.fingerprint:
@@ -313,51 +319,19 @@ class PartRunner:
                     return outcome
         blocking = [j for j in running if j.status in ("created", "in_progress")]
         if self.on_conflict_mode == "wait":
+            pause = 3.0 * self.client.rate_window / self.client.rate_limit
             if blocking:
-                wait_for_other_job(self.client, blocking[0], self.cancel, self._queued)
+                ended = wait_for_other_job(self.client, blocking[0], self.cancel, self._queued)
+                if ended is blocking[0]:  # ended already (a job never uploaded, say): the
+                    self._pause(pause)  # API may still count it; no tight loop of requests
             else:  # it ended meanwhile, or the listing failed: a short pause, then again
-                pause = 3.0 * self.client.rate_window / self.client.rate_limit
                 self._queued(f"another {self.kind} job is running at X; trying again", 0.0, pause)
                 self._pause(pause)
             return None
-        self._raise_conflict(exc, [j.id for j in blocking])
+        raise conflict_error(self.kind, [j.id for j in blocking], exc) from exc
 
     def _pause(self, seconds: float) -> None:
         pause(seconds, self.cancel)
-
-    def _let_creator_upload(self, job: Job) -> Job:
-        """A ``created`` job for these IDs that another run made moments ago: give that run
-        time to start its upload (two uploads of the same IDs would race), then carry on
-        with it. Short, since the other run may be a kernel killed after the job's creation
-        (and a large upload keeps the job ``created`` until it ends: then both upload the
-        same bytes, which costs time, not results)."""
-        grace = 10.0
-        while job.status == "created" and job.created_at is not None:
-            age = time.time() - job.created_at.timestamp()
-            if age >= grace:
-                break
-            self._queued(
-                f"job {job.id} for the same IDs was created by another run; waiting for it "
-                "to upload them",
-                age,
-                1.0,
-            )
-            self._pause(1.0)
-            job = self.client.get_job(job.id)
-        return job
-
-    def _raise_conflict(self, exc: ConflictError, blocking: list[str]) -> NoReturn:
-        which = f"job {blocking[0]}" if blocking else "another job"
-        job_id = blocking[0] if blocking else "JOB_ID"
-        raise ConflictError(
-            f"The API allows one running {self.kind} job at a time, and {which} is running "
-            f"for other IDs. Wait for it to finish, or cancel it: "
-            f"ComplianceClient().cancel_job({job_id!r}) or `compliance-nb jobs cancel {job_id}`.",
-            status=exc.status,
-            type=exc.type,
-            title=exc.title,
-            detail=exc.detail,
-        ) from exc
 
     def upload(self, job: Job) -> Job:
         from ..api.idsource import UploadBody

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._events import CancelToken
-from .._exceptions import InputError
+from .._exceptions import ConflictError, InputError
 
 if TYPE_CHECKING:
     from ..api.client import ComplianceClient
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ON_CONFLICT",
     "check_on_conflict",
+    "conflict_error",
     "kind_turn",
+    "let_creator_upload",
     "pause",
     "poll_interval",
     "same_ids_turn",
@@ -291,3 +293,52 @@ def wait_for_other_job(
             job = client.get_job(job.id)
         except NotFoundError:
             return job
+
+
+#: A ``created`` job for the same IDs is left this long (from its creation) to the run that
+#: made it, to start its upload.
+CREATOR_GRACE = 10.0
+
+
+def let_creator_upload(
+    client: ComplianceClient, job: Job, cancel: CancelToken | None, report: Report
+) -> Job:
+    """A ``created`` job for the same IDs that another run made moments ago: give that run
+    time to start its upload (two uploads of the same IDs would race), then return the job.
+
+    Short, since the other run may be a kernel killed after the job's creation (and a large
+    upload keeps the job ``created`` until it ends: then both upload the same bytes, which
+    costs time, not results).
+    """
+    while job.status == "created" and job.created_at is not None:
+        age = time.time() - job.created_at.timestamp()
+        if age >= CREATOR_GRACE:
+            break
+        report(
+            f"job {job.id} for the same IDs was created by another run; waiting for it to "
+            "upload them",
+            age,
+            1.0,
+        )
+        pause(1.0, cancel)
+        job = client.get_job(job.id)
+    return job
+
+
+def conflict_error(kind: str, blocking: list[str], exc: ConflictError) -> ConflictError:
+    """The error of ``on_conflict="raise"``: which job blocks, and how to cancel it.
+
+    >>> str(conflict_error("users", ["7"], ConflictError("409")))[:60]
+    'The API allows one running users job at a time, and job 7 is'
+    """
+    which = f"job {blocking[0]}" if blocking else "another job"
+    job_id = blocking[0] if blocking else "JOB_ID"
+    return ConflictError(
+        f"The API allows one running {kind} job at a time, and {which} is running "
+        f"for other IDs. Wait for it to finish, or cancel it: "
+        f"ComplianceClient().cancel_job({job_id!r}) or `compliance-nb jobs cancel {job_id}`.",
+        status=exc.status,
+        type=exc.type,
+        title=exc.title,
+        detail=exc.detail,
+    )
