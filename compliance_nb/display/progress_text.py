@@ -18,6 +18,7 @@ from typing import Any
 from .._redact import mask_text
 
 __all__ = [
+    "CANNOT_REACH",
     "COLLECTION_KEY",
     "COLLECTION_STAGES",
     "STAGE_TEXT",
@@ -142,4 +143,6 @@ STAGE_TEXT = {
 COLLECTION_STAGES = ("reading", "writing")
 COLLECTION_KEY = ("collection", None)
 
+#: a connection that could not be set up: the words up to the delay (api/session.py)
+CANNOT_REACH = re.compile(r"^(cannot reach .*, retrying \(\d+ of \d+\)) in [^ ]+ s$")
 WAITING_FOR = re.compile(r"^\s*rate limit: waiting [^ ]+ s for (.+?)\.?\s*$", re.IGNORECASE)

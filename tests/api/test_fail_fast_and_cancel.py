@@ -154,3 +154,29 @@ def test_the_terminal_lines_show_the_failed_connection(tmp_path, capsys):
     assert len(lines) == 3
     assert "the connection was refused), retrying (1 of 3) in " in lines[0]
     assert "retrying in 0 s" not in err
+
+
+def test_the_widget_shows_the_failed_connection(tmp_path):
+    pytest.importorskip("ipywidgets", reason="the notebook panel needs ipywidgets")
+    from compliance_nb.display.panel import ProgressPanel
+
+    panel = ProgressPanel()
+    shown: list[tuple[str, str]] = []
+
+    def progress(event: Any) -> None:  # the panel, looked at as each retry is reported
+        panel(event)
+        if event.stage == "retrying":
+            shown.extend((row.stage_label.value, row.detail.value) for row in panel.rows)
+
+    client = ComplianceClient(bearer_token="AAAA-test-token", base_url="http://127.0.0.1:1")
+    with pytest.raises(APIError):
+        check_compliance(
+            pl.DataFrame({"id": ["20"]}),
+            client=client,
+            ledger_path=tmp_path / "l.sqlite3",
+            progress=progress,
+        )
+    want = "cannot reach 127.0.0.1:1 (the connection was refused), retrying (1 of 3) in "
+    assert shown[0][0] == "cannot reach the API", shown
+    assert shown[0][1].startswith(want), shown
+    assert len(shown) == 3
