@@ -137,6 +137,17 @@ _queues: dict[tuple[str, str], _Queue] = {}
 _queues_lock = threading.Lock()
 
 
+def _forget_queues() -> None:
+    """In a forked child: the parent's runs are not there, nor their turns."""
+    global _queues_lock
+    _queues.clear()
+    _queues_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_forget_queues)
+
+
 @contextmanager
 def kind_turn(
     base_url: str, kind: str, cancel: CancelToken | None, report: Report

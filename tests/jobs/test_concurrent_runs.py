@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -368,3 +369,36 @@ def test_apply_compliance_jsonl_checks_on_conflict_first(sandbox, tmp_path):
             source, tmp_path / "out.jsonl", client=sandbox.client(), on_conflict="never"
         )
     assert sandbox.requests_log == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_inherit_a_turn_held_by_a_parent_thread(tmp_path):
+    from compliance_nb.jobs import turns
+
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with turns.kind_turn("http://api.test", "tweets", None, lambda *a: None):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(5)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: its own turn comes at once
+            code = 1
+            try:
+                token = CancelToken()
+                threading.Timer(3, token.cancel).start()
+                with turns.kind_turn("http://api.test", "tweets", token, lambda *a: None):
+                    code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        thread.join()
