@@ -402,3 +402,34 @@ def test_a_forked_child_does_not_inherit_a_turn_held_by_a_parent_thread(tmp_path
     finally:
         release.set()
         thread.join()
+
+
+def test_a_run_queued_in_this_process_can_be_cancelled_and_the_queue_goes_on(tmp_path):
+    ledger = tmp_path / "l.sqlite3"
+    with Sandbox(processing_delay=2) as sb:
+        events: list[Any] = []
+        first = start_compliance(
+            pl.DataFrame({"id": IDS_A}), client=fast_client(sb), progress=False, ledger_path=ledger
+        )
+        wait_for_jobs(sb, 1)
+        second = start_compliance(
+            pl.DataFrame({"id": IDS_B}),
+            client=fast_client(sb),
+            progress=events.append,
+            ledger_path=ledger,
+        )
+        third = start_compliance(
+            pl.DataFrame({"id": IDS_C}), client=fast_client(sb), progress=False, ledger_path=ledger
+        )
+        deadline = time.monotonic() + 10
+        while not any(e.stage == "queued" for e in events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        queued = next(e for e in events if e.stage == "queued")
+        assert queued.message.startswith("queued behind 1 other tweets run of this session")
+        assert second.cancel(timeout=5)
+        with pytest.raises(JobCancelledError):
+            second.result(timeout=1)
+        first.result(timeout=60)
+        third.result(timeout=60)
+        assert sb.jobs_created == 2  # the first and the third; the second never made one
+        assert conflicts(sb) == 0
