@@ -171,15 +171,20 @@ def test_three_runs_of_one_kind_queue_in_one_process(tmp_path):
     with Sandbox(processing_delay=1) as sb:
         runs = []
         for ids in (IDS_A, IDS_B, IDS_C):
+            events: list[Any] = []
             runs.append(
                 start_compliance(
                     pl.DataFrame({"id": ids}),
                     client=fast_client(sb),
-                    progress=False,
+                    progress=events.append,
                     ledger_path=ledger,
                 )
             )
-            time.sleep(0.3)  # started in this order
+            # the next one starts once this one has its place (a job, or a place in line)
+            deadline = time.monotonic() + 20
+            while not any(e.stage in ("creating", "queued") for e in events):
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
         outs = [run.result(timeout=90) for run in runs]
         for ids, out in zip((IDS_A, IDS_B, IDS_C), outs, strict=True):
             rows = out.select(
@@ -418,14 +423,15 @@ def test_a_run_queued_in_this_process_can_be_cancelled_and_the_queue_goes_on(tmp
             progress=events.append,
             ledger_path=ledger,
         )
-        third = start_compliance(
-            pl.DataFrame({"id": IDS_C}), client=fast_client(sb), progress=False, ledger_path=ledger
-        )
         deadline = time.monotonic() + 10
         while not any(e.stage == "queued" for e in events) and time.monotonic() < deadline:
             time.sleep(0.02)
         queued = next(e for e in events if e.stage == "queued")
         assert queued.message.startswith("queued behind 1 other tweets run of this session")
+        third = start_compliance(  # behind the second, which it passes once that is cancelled
+            pl.DataFrame({"id": IDS_C}), client=fast_client(sb), progress=False, ledger_path=ledger
+        )
+        time.sleep(0.3)
         assert second.cancel(timeout=5)
         with pytest.raises(JobCancelledError):
             second.result(timeout=1)
