@@ -11,6 +11,9 @@ Stages, in the order a job normally passes them::
     downloaded -> joined
 
 plus, at any point, ``waiting`` (a rate limit: ``wait_seconds`` until it resets),
+``queued`` (before its job is created, the run waits for another run or job of its kind:
+``message`` says which job, its status and how long the run has waited,
+``elapsed_seconds`` the time waited, ``wait_seconds`` the time to the next check),
 ``retrying`` (a transient error: ``wait_seconds`` until the next try, ``message`` says
 what failed), ``reattached`` (an existing job found in the ledger or by name),
 ``cached`` (results reused from the ledger), ``failed`` (``message`` holds the error
@@ -60,6 +63,7 @@ Stage = Literal[
     "downloaded",
     "joined",
     "waiting",
+    "queued",
     "retrying",
     "failed",
     "cancelled",
@@ -95,10 +99,11 @@ class ProgressEvent:
     bytes_total : int, optional
         The size of that transfer or file, when known.
     wait_seconds : float, optional
-        For ``waiting``/``retrying``, how long until the next try; for ``processing``,
-        how long until the next poll.
+        For ``waiting``/``retrying``, how long until the next try; for ``processing``
+        and ``queued``, how long until the next poll.
     elapsed_seconds : float, optional
-        For ``processing``, the time since the upload finished.
+        For ``processing``, the time since the upload finished; for ``queued``, the time
+        waited so far.
     message : str, optional
         A sentence for a person (never containing secrets).
     counts : dict of str to int, optional

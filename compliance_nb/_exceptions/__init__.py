@@ -24,7 +24,8 @@ The tree::
     │   ├── JobFailedError             status ``failed``; carries the job's ``error`` text
     │   ├── JobExpiredError            status ``expired``
     │   ├── JobTimeoutError            ``wait(timeout=...)`` or ``run.result(timeout=...)`` ran out
-    │   └── JobCancelledError          cancelled by the user (``run.cancel()``)
+    │   ├── JobCancelledError          cancelled by the user (``run.cancel()``)
+    │   └── JobNotCancellableError     ``cancel_job`` on a job that had already ended
     ├── ResultsFormatError (+ ValueError)  a malformed results line; carries ``line_number``
     └── LedgerError                    the local job ledger could not be read or written
 
@@ -46,7 +47,14 @@ from .base import (
     MissingTokenError,
     ResultsFormatError,
 )
-from .jobs import JobCancelledError, JobError, JobExpiredError, JobFailedError, JobTimeoutError
+from .jobs import (
+    JobCancelledError,
+    JobError,
+    JobExpiredError,
+    JobFailedError,
+    JobNotCancellableError,
+    JobTimeoutError,
+)
 from .simulated import SimulatedResultsWarning, warn_simulated
 from .transfer import (
     DownloadError,
@@ -69,6 +77,7 @@ __all__ = [
     "JobError",
     "JobExpiredError",
     "JobFailedError",
+    "JobNotCancellableError",
     "JobTimeoutError",
     "LedgerError",
     "MissingTokenError",

@@ -9,7 +9,14 @@ from typing import Protocol
 
 from .base import ComplianceError
 
-__all__ = ["JobCancelledError", "JobError", "JobExpiredError", "JobFailedError", "JobTimeoutError"]
+__all__ = [
+    "JobCancelledError",
+    "JobError",
+    "JobExpiredError",
+    "JobFailedError",
+    "JobNotCancellableError",
+    "JobTimeoutError",
+]
 
 
 class JobState(Protocol):
@@ -179,4 +186,37 @@ class JobCancelledError(JobError):
     >>> err = JobCancelledError("The run was cancelled.")
     >>> isinstance(err, JobError), isinstance(err, ComplianceError), err.job is None
     (True, True, True)
+    """
+
+
+class JobNotCancellableError(JobError):
+    """The job asked to be cancelled had already ended: complete, failed or expired.
+
+    Raised by :meth:`ComplianceClient.cancel_job <compliance_nb.ComplianceClient.cancel_job>`
+    (and ``compliance-nb jobs cancel``, which then exits with status 1) instead of
+    pretending that something was cancelled: nothing was changed at X. ``job`` is the job
+    as the API describes it, ``job.status`` says how it ended.
+
+    Parameters
+    ----------
+    message : str
+        What happened and what to do, as shown to the user.
+    job : Job, optional
+        The job, with its final status.
+
+    Attributes
+    ----------
+    job : Job or None
+        The job, with its final status.
+
+    Examples
+    --------
+    >>> from compliance_nb import Job, JobError, JobNotCancellableError
+    >>> job = Job(id="1", type="tweets", status="complete")
+    >>> try:
+    ...     raise JobNotCancellableError("Job 1 is already complete; nothing was cancelled.",
+    ...                                  job=job)
+    ... except JobError as exc:
+    ...     print(type(exc).__name__, exc.job.status)
+    JobNotCancellableError complete
     """

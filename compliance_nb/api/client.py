@@ -36,6 +36,7 @@ from .._events import CancelToken, ProgressCallback, emit, job_event
 from .._exceptions import InputError, JobCancelledError
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW, RESUMABLE_THRESHOLD
 from . import routes
+from .errors import not_cancellable
 from .idsource import UploadBody, prepare_ids
 from .job import Job, check_job_id, check_kind
 from .session import (
@@ -156,6 +157,16 @@ class ComplianceClient(ClientTransfers):
         False
         """
         return self._api.has_token
+
+    @property
+    def rate_limit(self) -> int:
+        """Requests allowed per :attr:`rate_window` on one route."""
+        return self._api.budget.limit
+
+    @property
+    def rate_window(self) -> float:
+        """The request budget's window, in seconds."""
+        return self._api.budget.window
 
     def __repr__(self) -> str:
         state = "set" if self.has_token else "missing"
@@ -291,6 +302,10 @@ class ComplianceClient(ClientTransfers):
     def cancel_job(self, job_id: str | int | Job) -> Job:
         """Cancel a job that has not finished (``DELETE``); its status becomes ``failed``.
 
+        The job is looked at first: one that has already ended is left as it is and
+        :class:`~compliance_nb.JobNotCancellableError` says how it ended (the API itself
+        answers such a ``DELETE`` as if it had worked).
+
         Parameters
         ----------
         job_id : str, int or Job
@@ -299,14 +314,23 @@ class ComplianceClient(ClientTransfers):
         Returns
         -------
         Job
-            The cancelled job.
+            The cancelled job (status ``failed``).
 
         Raises
         ------
+        JobNotCancellableError
+            The job had already ended: complete, failed or expired (``.job.status``).
         NotFoundError
             No such job for this app.
         """
-        return routes.cancel_job(self._api, check_job_id(job_id))
+        jid = check_job_id(job_id)
+        current = routes.get_job(self._api, jid)
+        if current.is_terminal:
+            raise not_cancellable(current)
+        job = routes.cancel_job(self._api, jid)
+        if job.status in ("complete", "expired"):  # it ended between the two calls
+            raise not_cancellable(job)
+        return job
 
     # -- waiting ------------------------------------------------
     def wait(

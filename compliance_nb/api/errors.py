@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -36,11 +36,15 @@ from .._exceptions import (
     APIError,
     AuthenticationError,
     ConflictError,
+    JobNotCancellableError,
     NotFoundError,
     RateLimitError,
 )
 
-__all__ = ["error_from_response", "json_body"]
+if TYPE_CHECKING:
+    from .job import Job
+
+__all__ = ["connect_failure", "error_from_response", "json_body", "not_cancellable"]
 
 
 def _unchanged(text: str) -> str:
@@ -128,6 +132,36 @@ def _class_and_hint(status: int | None, name: str | None) -> tuple[type[APIError
     return APIError, ""
 
 
+def _specifics(problem: dict[str, Any], said: str) -> str:
+    """What a problem's ``errors`` list adds: each ``message`` and the parameters it names.
+
+    X's ``invalid-request`` problem keeps its generic title and detail and names the bad
+    parameter only here (``errors: [{"message": ..., "parameters": {name: [values]}}]``).
+
+    >>> _specifics({"errors": [{"message": "The `type` value [foo] is not one of "
+    ...     "[tweets,users]", "parameters": {"type": ["foo"]}}]}, "")
+    '(The `type` value [foo] is not one of [tweets,users]; parameter type=foo)'
+    """
+    entries = problem.get("errors")
+    if not isinstance(entries, list):
+        return ""
+    parts: list[str] = []
+    for entry in entries[:5]:
+        if not isinstance(entry, dict):
+            continue
+        message = entry.get("message") or entry.get("detail")
+        if message and str(message) != said and str(message) not in parts:
+            parts.append(str(message))
+        parameters = entry.get("parameters")
+        if isinstance(parameters, dict):
+            for key, values in parameters.items():
+                shown = values if isinstance(values, list) else [values]
+                text = f"parameter {key}=" + ",".join(str(v) for v in shown)
+                if text not in parts:
+                    parts.append(text)
+    return f"({'; '.join(parts)})" if parts else ""
+
+
 def _reset_at(response: requests.Response) -> datetime | None:
     reset = response.headers.get("x-rate-limit-reset")
     if not reset:
@@ -191,6 +225,9 @@ def error_from_response(
         text = f"{title}: {detail}"
     else:
         text = str(title or detail or "The API answered with an error")
+    specifics = _specifics(problem, str(detail or ""))
+    if specifics:
+        text = f"{text} {specifics}"
     where = f"HTTP {status}" if status else f"HTTP {response.status_code} with errors"
     message = mask(f"{text} ({where}).{hint}")
     kw: dict[str, Any] = dict(status=status, type=ptype, title=title, detail=detail, body=body)
@@ -202,3 +239,67 @@ def error_from_response(
             )
         return RateLimitError(message, reset_at=reset_at, **kw)
     return cls(message, **kw)
+
+
+def connect_failure(exc: BaseException) -> str | None:
+    """Why a connection could not be set up (the host unknown, the connection refused),
+    or None when the error came later (a timeout, a dropped connection).
+
+    Parameters
+    ----------
+    exc : BaseException
+        An error raised by ``requests``.
+
+    Returns
+    -------
+    str or None
+        A few words for a person.
+
+    Examples
+    --------
+    >>> import requests
+    >>> try:
+    ...     requests.get("http://127.0.0.1:1/", timeout=5)
+    ... except requests.ConnectionError as exc:
+    ...     print(connect_failure(exc))
+    the connection was refused
+    >>> connect_failure(requests.ReadTimeout("read timed out")) is None
+    True
+    """
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    if isinstance(exc, requests.Timeout):
+        return None
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        err = todo.pop()
+        if not isinstance(err, BaseException) or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, NameResolutionError):
+            return "the host name cannot be resolved"
+        if isinstance(err, NewConnectionError):
+            text = str(err).lower()
+            if "refused" in text:
+                return "the connection was refused"
+            if "name or service" in text or "nodename" in text or "resolve" in text:
+                return "the host name cannot be resolved"
+            return "no connection could be made"
+        if isinstance(err, ConnectionRefusedError):
+            return "the connection was refused"
+        todo.extend([getattr(err, "reason", None), err.__cause__, err.__context__, *err.args])
+    return None
+
+
+def not_cancellable(job: Job) -> JobNotCancellableError:
+    """The error for cancelling ``job``, which has already ended.
+
+    >>> from compliance_nb.api.job import Job
+    >>> str(not_cancellable(Job(id="1", type="tweets", status="complete")))
+    'Job 1 is already complete; nothing was cancelled.'
+    """
+    error = f" ({job.error})" if job.status == "failed" and job.error else ""
+    return JobNotCancellableError(
+        f"Job {job.id} is already {job.status}{error}; nothing was cancelled.", job=job
+    )

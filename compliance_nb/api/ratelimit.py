@@ -20,7 +20,8 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_right, insort
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW
 
@@ -59,6 +60,12 @@ class RateBudget:
         self._blocked_until: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    @contextmanager
+    def _state(self) -> Iterator[None]:
+        """Hold the budget's state (here: this process's lock) while it is read or changed."""
+        with self._lock:
+            yield
+
     def _prune(self, route: str, now: float) -> list[float]:
         sent = self._sent.setdefault(route, [])
         cut = bisect_right(sent, now - self.window)
@@ -68,7 +75,7 @@ class RateBudget:
 
     def delay(self, route: str) -> float:
         """Seconds to wait before a request on ``route`` fits the budget (0 if it fits now)."""
-        with self._lock:
+        with self._state():
             now = self.clock()
             return max(0.0, self._wait(self._prune(route, now), route, now))
 
@@ -86,7 +93,7 @@ class RateBudget:
         """
         waited = 0.0
         while True:
-            with self._lock:
+            with self._state():
                 now = self.clock()
                 sent = self._prune(route, now)
                 wait = self._wait(sent, route, now)
@@ -107,7 +114,7 @@ class RateBudget:
         reset = _int_header(headers, "x-rate-limit-reset")
         if remaining is None:
             return
-        with self._lock:
+        with self._state():
             now = self.clock()
             sent = self._prune(route, now)
             if remaining <= 0 and reset is not None and reset > now:
@@ -121,12 +128,12 @@ class RateBudget:
 
     def block_until(self, route: str, epoch_seconds: float) -> None:
         """Send nothing on ``route`` before ``epoch_seconds`` (after a 429)."""
-        with self._lock:
+        with self._state():
             self._blocked_until[route] = max(self._blocked_until.get(route, 0.0), epoch_seconds)
 
     def used(self, route: str) -> int:
         """Requests counted on ``route`` in the current window."""
-        with self._lock:
+        with self._state():
             return len(self._prune(route, self.clock()))
 
 

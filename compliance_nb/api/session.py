@@ -5,17 +5,26 @@
 * the bearer token goes only to requests built from ``base_url`` (:class:`BearerAuth`,
   passed as ``auth=``, so it also wins over a session's own auth and netrc); uploads and
   downloads use another session that never carries it;
-* every call first takes a slot from the per-route budget
-  (:class:`~compliance_nb.api.ratelimit.RateBudget`);
-* a connection error, a timeout or a 5xx on an idempotent call is retried with
-  exponential back-off and jitter (:meth:`ApiSession.pause`, which also emits the
-  ``retrying`` event and honours cancellation); a 429 waits until ``x-rate-limit-reset``;
+* every call first takes a slot from the per-route budget, which every process of this
+  machine that uses the App shares (:mod:`compliance_nb.api.sharedbudget`);
+* a host that cannot be resolved or that refuses the connection is tried again
+  :data:`DEFAULT_CONNECT_RETRIES` times, quickly (0.5 s, 1 s, 2 s), whatever the call
+  (nothing reached the API), each retry shown at once ("cannot reach HOST (why), retrying
+  (n of m) in s"): the error comes within a few seconds;
+* a timeout, a dropped connection or a 5xx on an idempotent call is retried with the
+  patient exponential back-off and jitter (:meth:`ApiSession.pause`, which also emits the
+  ``retrying`` event and honours cancellation); a 429 waits until ``x-rate-limit-reset``
+  (or, without that header, a back-off); it is raised only when waiting cannot help;
 * an error answer becomes the matching exception (:mod:`compliance_nb.api.errors`).
 
-Why not urllib3's ``Retry`` on the session's adapter: its back-off sleeps inside urllib3,
-so no ``retrying`` event could be emitted, the sleep could not be cancelled, the retried
-request would not take a slot of the rate budget, and a session given by the caller
-would have its adapters replaced.
+Why not urllib3's ``Retry`` on the session's adapter, not even for connection setup
+(where it would be the natural tool): its back-off sleeps inside urllib3, so no
+``retrying`` event could be emitted (a person would see nothing until the error), the
+sleep could not be cancelled, the retried request would not take a slot of the rate
+budget, and a session given by the caller would have its adapters replaced. The same
+loop below tells the connection-setup failures apart instead (urllib3's
+``NewConnectionError``, which includes ``NameResolutionError``) and gives them their
+own short schedule.
 
 >>> api = ApiSession("AAAA-example", "http://127.0.0.1:1")
 >>> api.mask("token AAAA-example")
@@ -37,9 +46,10 @@ from .._events import CancelToken, ProgressCallback, emit, job_event
 from .._exceptions import TOKEN_ENV_VARS, APIError, MissingTokenError
 from .._redact import mask_text
 from ..rules.limits import RATE_LIMIT, RATE_WINDOW
-from .errors import error_from_response, json_body
+from .errors import connect_failure, error_from_response, json_body
 from .job import Job
 from .ratelimit import RateBudget
+from .sharedbudget import shared_budget
 
 __all__ = [
     "API_URL_ENV_VAR",
@@ -58,6 +68,11 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_BACKOFF = 1.0
 DEFAULT_MAX_RATE_LIMIT_WAIT = 900.0
+#: Retries after the host could not be resolved or refused the connection, and the first
+#: of their delays (it doubles): short, since such a failure rarely mends in seconds, and
+#: a person waiting for the first line of output should hear about it at once.
+DEFAULT_CONNECT_RETRIES = 3
+DEFAULT_CONNECT_BACKOFF = 0.5
 
 log = logging.getLogger("compliance_nb")
 
@@ -192,6 +207,10 @@ class ApiSession:
         Wall-clock seconds (a seam for tests); shared with the rate budget.
     user_agent : str
         The User-Agent header.
+    connect_retries : int
+        Retries after the host could not be resolved or refused the connection.
+    connect_backoff : float
+        The first delay of those retries in seconds (it doubles).
 
     Examples
     --------
@@ -214,19 +233,29 @@ class ApiSession:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         user_agent: str = "compliance_nb",
+        connect_retries: int = DEFAULT_CONNECT_RETRIES,
+        connect_backoff: float = DEFAULT_CONNECT_BACKOFF,
     ) -> None:
         self._token = token.strip() if token and token.strip() else None
         self.base_url = base_url.rstrip("/")
         self.session = session if session is not None else requests.Session()
         self.timeout = timeout
         self.max_retries = max(0, int(max_retries))
+        self.connect_retries = max(0, int(connect_retries))
+        self.connect_backoff = connect_backoff
         self.backoff = backoff
         self.max_rate_limit_wait = max_rate_limit_wait
         self.user_agent = user_agent
         self._custom_sleep = sleep is not None
         self._sleep_fn: Callable[[float], None] = sleep or time.sleep
         self.clock: Callable[[], float] = clock or time.time
-        self.budget = RateBudget(rate_limit, rate_window, clock=lambda: self.clock())
+        # every process of this machine that uses this App takes its slots from one
+        # budget (a file beside the ledger); with a clock of the caller's, only its own
+        self.budget: RateBudget = (
+            RateBudget(rate_limit, rate_window, clock=lambda: self.clock())
+            if clock is not None
+            else shared_budget(self.base_url, self._token, rate_limit, rate_window)
+        )
 
     @property
     def has_token(self) -> bool:
@@ -276,6 +305,33 @@ class ApiSession:
         log.info(text)
         emit(progress, job_event("retrying", job, kind=kind, wait_seconds=delay, message=text))
         self.sleep(delay, cancel)
+
+    def pause_connect(
+        self,
+        attempt: int,
+        why: str,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+        *,
+        kind: str | None = None,
+    ) -> None:
+        """Wait before connection retry number ``attempt`` (the short schedule) and say so
+        at once: "cannot reach HOST (why), retrying (n of m) in s"."""
+        delay = backoff_delay(self.connect_backoff, attempt)
+        text = self.mask(
+            f"cannot reach {self.host} ({why}), retrying ({attempt} of "
+            f"{self.connect_retries}) in {delay:.1f} s"
+        )
+        log.info(text)
+        emit(progress, job_event("retrying", None, kind=kind, wait_seconds=delay, message=text))
+        self.sleep(delay, cancel)
+
+    @property
+    def host(self) -> str:
+        """The API's host name (and port), as a person recognises it."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.base_url).netloc or self.base_url
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         reset = response.headers.get("x-rate-limit-reset")
@@ -333,6 +389,7 @@ class ApiSession:
         url = self.base_url + path
         headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         attempt = 0
+        connect_attempt = 0
         rate_waits = 0
         why = (
             f"the client's request budget ({self.budget.limit} per "
@@ -351,6 +408,19 @@ class ApiSession:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
+                unreachable = connect_failure(exc)
+                if unreachable is not None:  # nothing was sent: any call may be retried
+                    if connect_attempt >= self.connect_retries:
+                        raise APIError(
+                            self.mask(
+                                f"Cannot reach the API at {self.base_url}: {unreachable} "
+                                f"(tried {connect_attempt + 1} times). Check the network "
+                                "connection and the base URL (COMPLIANCE_NB_API_URL)."
+                            )
+                        ) from None
+                    connect_attempt += 1
+                    self.pause_connect(connect_attempt, unreachable, progress, cancel, kind=kind)
+                    continue
                 problem = f"{method} {path} failed: {type(exc).__name__}"
                 if not idempotent or attempt >= self.max_retries:
                     raise _mark_transient(
@@ -372,9 +442,10 @@ class ApiSession:
             status = response.status_code
             if status == 429:
                 wait = self._rate_limit_wait(response)
+                if wait is None:  # no reset time given: a back-off, at least a second
+                    wait = max(1.0, backoff_delay(self.backoff, rate_waits + 1))
                 if (
-                    wait is None
-                    or wait > self.max_rate_limit_wait
+                    wait > self.max_rate_limit_wait
                     or rate_waits >= _MAX_RATE_LIMIT_RETRIES
                     or "usage-capped" in response.text  # a monthly cap: waiting will not help
                 ):

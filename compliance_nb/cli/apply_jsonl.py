@@ -18,7 +18,7 @@ def cmd_apply_jsonl(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``source``, ``destination``, ``sandbox``, ``delay`` and ``api_url``.
+        ``source``, ``destination``, ``sandbox``, ``delay``, ``api_url`` and ``on_conflict``.
 
     Returns
     -------
@@ -36,7 +36,11 @@ def cmd_apply_jsonl(args: argparse.Namespace) -> int:
     try:
         info(f"Checking the objects in {source} against {session.where} ...")
         summary = apply_compliance_jsonl(
-            source, dest, client=session.client, progress=progress_lines() or False
+            source,
+            dest,
+            client=session.client,
+            progress=progress_lines() or False,
+            on_conflict=args.on_conflict,
         )
     finally:
         session.close()

@@ -146,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     args : argparse.Namespace
         ``file``, ``output``, ``force``, ``format``, ``no_header``, ``id_column``,
         ``kind``, ``user_id_column``, ``name``, ``errors``, ``no_wait``, ``quiet``,
-        ``sandbox``, ``delay`` and ``api_url``.
+        ``sandbox``, ``delay``, ``api_url`` and ``on_conflict``.
 
     Returns
     -------
@@ -225,6 +225,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 client=session.client,
                 name=args.name,
                 errors=args.errors,
+                on_conflict=args.on_conflict,
                 progress=detach if detach is not None else (progress or False),
                 cancel=detach.cancel if detach is not None else None,
             )

@@ -169,6 +169,12 @@ def cmd_jobs_cancel(args: argparse.Namespace) -> int:
     -------
     int
         The exit status (0).
+
+    Raises
+    ------
+    JobNotCancellableError
+        The job had already ended (complete, failed or expired): ``main`` prints the
+        message and exits 1.
     """
     job = real_client(args).cancel_job(args.job_id)
     if args.json:

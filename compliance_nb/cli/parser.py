@@ -62,6 +62,17 @@ def _version() -> str:
     return __version__
 
 
+def _on_conflict(p: argparse.ArgumentParser) -> None:
+    """``--on-conflict wait|raise``: what a run does while X runs another job of its kind."""
+    p.add_argument(
+        "--on-conflict",
+        default="wait",
+        choices=("wait", "raise"),
+        help="when another job of the same kind is running for this App: wait for it to "
+        "end, then run (default), or stop with an error",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``compliance-nb`` (exposed for documentation and tests).
 
@@ -192,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run again later reattaches and writes OUT",
     )
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    _on_conflict(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
@@ -297,5 +309,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("source", metavar="SOURCE")
     p.add_argument("destination", metavar="DESTINATION")
+    _on_conflict(p)
     p.set_defaults(func=cmd_apply_jsonl)
     return parser

@@ -92,7 +92,14 @@ class LineReporter(Reporter):
                 f"(until {until}){reason}"
             )
         elif stage == "retrying":
-            self._write(f"{prefix} retrying in {format_duration(event.wait_seconds)}{msg}")
+            if (event.message or "").startswith("cannot reach"):  # says when, itself
+                self._write(f"{prefix} {event.message}")
+            else:
+                self._write(f"{prefix} retrying in {format_duration(event.wait_seconds)}{msg}")
+        elif stage == "queued":  # the message says what it waits for and for how long
+            later = event.wait_seconds
+            after = f"; next check in {format_duration(later)}" if later else ""
+            self._write(f"{prefix} {event.message or STAGE_TEXT[stage]}{after}")
         elif stage == "joined":
             counts = counts_text(event.counts)
             self._write(f"{prefix} done" + (f": {counts}" if counts else msg))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .._events import ProgressEvent
 from .panel_static import shares_bar
 from .progress_text import (
+    CANNOT_REACH,
     STAGE_TEXT,
     WAITING_FOR,
     clock_time,
@@ -208,6 +209,12 @@ class PanelRow:
         self._start_countdown(event, now, "rate limit: waiting {left} (until {until})")
 
     def _on_retrying(self, event: ProgressEvent, now: float) -> None:
+        unreachable = CANNOT_REACH.match(event.message or "")
+        if unreachable:  # "cannot reach HOST (why), retrying (n of m) in {left}"
+            self.stage_label.value = "cannot reach the API"
+            template = safe(unreachable.group(1)).replace("{", "(").replace("}", ")")
+            self._start_countdown(event, now, template + " in {left}")
+            return
         why = f" after: {event.message}" if event.message else ""
         self._start_countdown(event, now, "retrying in {left} (at {until})" + why)
 

@@ -18,6 +18,7 @@ from typing import Any
 from .._redact import mask_text
 
 __all__ = [
+    "CANNOT_REACH",
     "COLLECTION_KEY",
     "COLLECTION_STAGES",
     "STAGE_TEXT",
@@ -131,6 +132,7 @@ STAGE_TEXT = {
     "downloaded": "results downloaded",
     "joined": "done: results joined",
     "waiting": "rate limit",
+    "queued": "waiting for its turn",
     "retrying": "retrying",
     "failed": "failed",
     "cancelled": "cancelled",
@@ -141,4 +143,6 @@ STAGE_TEXT = {
 COLLECTION_STAGES = ("reading", "writing")
 COLLECTION_KEY = ("collection", None)
 
+#: a connection that could not be set up: the words up to the delay (api/session.py)
+CANNOT_REACH = re.compile(r"^(cannot reach .*, retrying \(\d+ of \d+\)) in [^ ]+ s$")
 WAITING_FOR = re.compile(r"^\s*rate limit: waiting [^ ]+ s for (.+?)\.?\s*$", re.IGNORECASE)

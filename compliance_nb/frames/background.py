@@ -325,12 +325,14 @@ def _validate(df: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Fail in the caller's cell (not later in the thread) on a wrong frame, column or kind."""
     from .._dataframes import as_frame
     from ..api.job import check_kind
+    from ..jobs.turns import check_on_conflict
     from .native import require_columns
 
     frame = as_frame(df)
     id_column = args[0] if args else kwargs.get("id_column", "id")
     kind = args[1] if len(args) > 1 else kwargs.get("kind", "tweets")
     check_kind(kind)
+    check_on_conflict(kwargs.get("on_conflict", "wait"))
     names = [id_column] + ([kwargs["user_id_column"]] if kwargs.get("user_id_column") else [])
     require_columns(frame, *names)
 
@@ -358,7 +360,10 @@ def start_compliance(
         built-in sandbox). ``run.cancel()`` uses it to cancel jobs at X.
     **kwargs : Any
         Keyword arguments of :func:`check_compliance` (``id_column``, ``kind``,
-        ``user_id_column``, ``name``, ``cache``, ``ledger_path``, ...).
+        ``user_id_column``, ``name``, ``cache``, ``ledger_path``, ``on_conflict``, ...).
+        With ``on_conflict="wait"`` (the default) several runs of one kind started here
+        queue in order, and a run waits for another job of its kind at X; ``run.cancel()``
+        stops the wait and never cancels the job waited for.
 
     Returns
     -------

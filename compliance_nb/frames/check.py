@@ -31,6 +31,7 @@ from ..jobs.engine import (
 from ..jobs.idset import unique_ids
 from ..jobs.results import RESULTS_SCHEMA
 from ..jobs.runinfo import JobProvenance, RunInfo, remember
+from ..jobs.turns import check_on_conflict
 from .columns import DEFAULT_PREFIX, ColumnNames, attach_columns, check_clashes, lookup_state
 from .joins import build_lazy, parse_column
 from .lazy.distinct import unique_lazy_ids
@@ -61,6 +62,7 @@ def check_compliance(
     resumable_threshold: int = DEFAULT_RESUMABLE_THRESHOLD,
     ledger_path: Any = None,
     cancel: CancelToken | None = None,
+    on_conflict: str = "wait",
 ) -> Any:
     """Check the IDs in one column against X's batch compliance API; join the results on.
 
@@ -113,7 +115,8 @@ def check_compliance(
     cache : bool, default True
         Reuse results this machine downloaded for the same IDs within ``max_age``.
         ``False`` always starts a new job (a job still running for the same IDs is
-        reattached, not duplicated).
+        reattached, not duplicated, and results that another run downloaded for the same
+        IDs while this one waited its turn are used).
     max_age : datetime.timedelta or float, optional
         How old cached results may be (a timedelta or seconds; default 7 days).
     errors : {"raise", "coerce"}, default "raise"
@@ -135,6 +138,13 @@ def check_compliance(
         reattaches to a job that is still running instead of starting another.
     cancel : CancelToken, optional
         A :class:`~compliance_nb.CancelToken` to stop waiting.
+    on_conflict : {"wait", "raise"}, default "wait"
+        X runs one job per kind per App at a time. When another job of this kind is
+        running (another notebook, another machine), ``"wait"`` waits for it to end
+        (the progress display says which job, its status and how long it has waited;
+        the other job is never cancelled), then runs this one; ``"raise"`` raises
+        :class:`~compliance_nb.ConflictError` at once. A job running for the same IDs is
+        joined either way, and runs of one kind in this process always take turns.
 
     Returns
     -------
@@ -232,6 +242,7 @@ def check_compliance(
     if name is not None and (not isinstance(name, str) or len(name) > 64):
         raise InputError(f"name={name!r}: a job name is text of at most 64 characters.")
     validate_options(max_ids_per_job, resumable_threshold, max_age)
+    check_on_conflict(on_conflict)
     label = "Tweet ID" if kind == "tweets" else "user ID"
     states: dict[str, RowResults] = {}
     if lazy:  # distinct IDs only, computed by the frame's engine and streamed here
@@ -267,6 +278,7 @@ def check_compliance(
         ledger_path=ledger_path,
         cancel=cancel,
         sinks=states,
+        on_conflict=on_conflict,
     )
     del ids_by_kind  # the distinct IDs (8 bytes each) are not needed for the join
 
@@ -305,6 +317,7 @@ def _run_engine(
     ledger_path: Any,
     cancel: CancelToken | None,
     sinks: Mapping[str, RowResults] | None = None,
+    on_conflict: str = "wait",
 ) -> tuple[dict[str, EngineResult], Any]:
     """Run the jobs for the distinct IDs of each kind (none: nothing is sent and no token
     is needed); return the engine results and the client used. ``sinks``: where each
@@ -339,6 +352,7 @@ def _run_engine(
             ledger=ledger,
             cancel=cancel,
             sinks=sinks,
+            on_conflict=on_conflict,
         )
         for k, res in engine.items():
             emit(

@@ -18,7 +18,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from .idset import unique_ids
 from .ledger import Ledger
 from .part import PartRunner
 from .results import RESULTS_SCHEMA
+from .turns import check_on_conflict
 
 if TYPE_CHECKING:
     from ..api.client import ComplianceClient
@@ -192,6 +193,7 @@ def run_compliance_ids(
     ledger: Ledger | None = None,
     cancel: CancelToken | None = None,
     sink: ResultsConsumer | None = None,
+    on_conflict: str = "wait",
 ) -> EngineResult:
     """Check a set of IDs of one kind; return the collapsed results.
 
@@ -224,6 +226,12 @@ def run_compliance_ids(
         A consumer whose index holds these IDs (the frame layer's ``RowResults`` is one):
         the result lines go to it as they are read (downloaded or stored), and are not
         held; ``results`` is then empty and ``summary`` holds the counts.
+    on_conflict : {"wait", "raise"}, default "wait"
+        When X runs another job of this kind (one running job per kind per App):
+        ``"wait"`` for it to end (the wait is reported as ``queued`` events and polls
+        within the rate budget; the other job is never cancelled), then run; ``"raise"``
+        :class:`~compliance_nb.ConflictError` at once. Runs of one kind in this process
+        always take turns, in order.
 
     Returns
     -------
@@ -247,6 +255,7 @@ def run_compliance_ids(
     (2, 1, False)
     """
     check_kind(kind)
+    check_on_conflict(on_conflict)
     age = validate_options(max_ids_per_job, resumable_threshold, max_age)
     ids = _check_ids(ids)
     if len(ids) == 0:
@@ -273,6 +282,7 @@ def run_compliance_ids(
             cancel=cancel,
             resumable_threshold=resumable_threshold,
             sink=sink,
+            on_conflict=on_conflict,
         )
         try:
             job, results, from_cache = runner.run(cache=cache, max_age=age)
@@ -428,9 +438,15 @@ def run_kinds(
     with ThreadPoolExecutor(max_workers=len(ids_by_kind), thread_name_prefix="compliance") as ex:
         futures = {kind: ex.submit(one, kind, ids) for kind, ids in ids_by_kind.items()}
         results: dict[str, EngineResult] = {}
-        for kind, fut in futures.items():
-            if fut.exception() is None:  # errors were collected in `errors`, raised below
-                results[kind] = fut.result()
+        try:
+            for kind, fut in futures.items():
+                while not fut.done():  # in short waits: a KeyboardInterrupt gets through
+                    wait([fut], timeout=0.2)
+                if fut.exception() is None:  # errors were collected in `errors`, raised below
+                    results[kind] = fut.result()
+        except BaseException:  # KeyboardInterrupt: the threads stop before it goes on
+            inner.cancel()
+            raise
     if errors:
         first = next((e for e in errors if not isinstance(e, JobCancelledError)), errors[0])
         raise first

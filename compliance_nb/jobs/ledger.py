@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from .._cachedir import default_cache_dir
 from .._exceptions import LedgerError
 
 if TYPE_CHECKING:
@@ -216,16 +217,6 @@ if hasattr(os, "register_at_fork"):  # not on Windows
         after_in_parent=_held_lock.release,
         after_in_child=_held_lock.release,
     )
-
-
-def default_cache_dir() -> Path:
-    """``$COMPLIANCE_NB_CACHE_DIR`` if set, else the platform's user cache folder."""
-    env = os.environ.get("COMPLIANCE_NB_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("compliance_nb"))
 
 
 #: a temp file this old was left by a process that died while writing it

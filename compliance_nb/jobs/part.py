@@ -20,9 +20,13 @@ sent once written, and removed once uploaded; the results' Parquet copy is store
 the temporary folder removed while the results are collapsed.
 The part waits for all of it before it ends (on errors too), and raises its errors.
 
-If the API refuses a new job because one of this type is running (:class:`ConflictError`),
-that job is reattached when the ledger says it holds the same IDs; otherwise the error
-names the blocking job and how to cancel it.
+Before a new job is made (steps 2 and 3) the part takes its turn (:mod:`.turns`): runs of
+one kind in this process go one after another, and one process per machine works on the
+same IDs while the others wait for its results. If the API refuses a new job because one
+of this type is running (:class:`ConflictError`), that job is reattached when it holds the
+same IDs (the ledger says so, or its name, which is derived from the IDs); otherwise, with
+``on_conflict="wait"``, the part waits for that job to end and tries again, and with
+``on_conflict="raise"`` the error names the blocking job and how to cancel it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ from .consumer import ResultsConsumer
 from .idset import fingerprint, id_file_size, normalise_base_url, write_id_file
 from .ledger import Ledger, LedgerRecord
 from .results import ResultsParser
+from .turns import (
+    conflict_error,
+    kind_turn,
+    let_creator_upload,
+    pause,
+    same_ids_turn,
+    wait_for_other_job,
+)
 
 if TYPE_CHECKING:
     from ..api.client import ComplianceClient
@@ -84,6 +96,8 @@ class PartRunner:
         Upload files larger than this many bytes use resumable upload.
     sink : ResultsConsumer or None
         Receives the result lines as they are read, instead of the part keeping them.
+    on_conflict : {"wait", "raise"}
+        What to do when another job of this kind is running at X.
     """
 
     def __init__(
@@ -100,8 +114,11 @@ class PartRunner:
         cancel: CancelToken | None,
         resumable_threshold: int,
         sink: ResultsConsumer | None,
+        on_conflict: str = "wait",
     ) -> None:
         self.ids = ids
+        self.on_conflict_mode = on_conflict
+        self.started = datetime.now(timezone.utc)
         self.sink = sink
         self.fed_sink = False  # the results went to the sink as they were read
         self.kind = kind
@@ -161,13 +178,19 @@ class PartRunner:
             self._writing = self._in_background(write_id_file, self.ids, path)
             self._id_file = path
 
-    def cached(self, max_age: timedelta) -> tuple[Job, pl.DataFrame] | None:
+    def cached(
+        self, max_age: timedelta, since: datetime | None = None
+    ) -> tuple[Job, pl.DataFrame] | None:
+        """Stored results younger than ``max_age``; with ``since``, only those downloaded
+        since then (by a run that ran while this one waited its turn)."""
         now = datetime.now(timezone.utc)
         for rec in self.ledger.find(self.fingerprint):
             if rec.status != "complete" or not rec.has_results:
                 continue
             born = rec.created_at or rec.downloaded_at or rec.recorded_at
             if now - born > max_age:
+                continue
+            if since is not None and (rec.downloaded_at is None or rec.downloaded_at < since):
                 continue
             try:
                 results = self.ledger.load_results(rec)
@@ -220,15 +243,17 @@ class PartRunner:
     def create(self, new_jobs_left: int = 2) -> tuple[Job, pl.DataFrame]:
         self.write_id_file_later()  # written while the job is created and recorded
         resumable = id_file_size(self.ids) > self.resumable_threshold
-        try:  # the client emits "creating" and "created"
-            job = self.client.create_job(
-                self.kind, name=self.job_name, resumable=resumable, progress=self._forward
-            )
-        except ConflictError as exc:
-            outcome = self.on_conflict(exc)
-            if outcome is None:
-                raise
-            return outcome
+        while True:
+            try:  # the client emits "creating" and "created"
+                job = self.client.create_job(
+                    self.kind, name=self.job_name, resumable=resumable, progress=self._forward
+                )
+                break
+            except ConflictError as exc:
+                outcome = self.on_conflict(exc)
+                if outcome is not None:
+                    return outcome
+                # the other job has ended: try again (another waiting run may be first)
         self._record(job)
         try:
             job = self.upload(job)
@@ -256,34 +281,45 @@ class PartRunner:
             n_ids=len(self.ids),
         )
 
+    def _queued(self, message: str, waited: float, next_check: float | None) -> None:
+        self.emit("queued", None, message=message, elapsed_seconds=waited, wait_seconds=next_check)
+
     def on_conflict(self, exc: ConflictError) -> tuple[Job, pl.DataFrame] | None:
+        """Another job of this kind is running: reattach when it holds these IDs; else
+        wait for it to end and return None (try again), or raise (``on_conflict="raise"``)."""
         running: list[Job] = []
         for status in ("in_progress", "created"):
             try:
                 running.extend(self.client.list_jobs(self.kind, status=status))
-            except Exception:  # the listing is only for a better message
+            except Exception:  # the listing is only for a better message, or the wait
                 break
         for job in running:
             rec = self.ledger.get(job.id)
             if rec is None and self.name is None and job.name == self.job_name:
-                self._record(job)  # ours: created by a run killed before it recorded it
+                # the same IDs: a run elsewhere (another ledger, another machine), or one
+                # killed before it recorded the job; its creator uploads, if it is alive
+                job = let_creator_upload(self.client, job, self.cancel, self._queued)
+                self._record(job)
                 rec = self.ledger.get(job.id)
             if rec is not None and rec.fingerprint == self.fingerprint:
                 outcome = self.resume(job)
                 if outcome is not None:
                     return outcome
-        blocking = [j.id for j in running if j.status in ("created", "in_progress")]
-        which = f"job {blocking[0]}" if blocking else "another job"
-        job_id = blocking[0] if blocking else "JOB_ID"
-        raise ConflictError(
-            f"The API allows one running {self.kind} job at a time, and {which} is running "
-            f"for other IDs. Wait for it to finish, or cancel it: "
-            f"ComplianceClient().cancel_job({job_id!r}) or `compliance-nb jobs cancel {job_id}`.",
-            status=exc.status,
-            type=exc.type,
-            title=exc.title,
-            detail=exc.detail,
-        ) from exc
+        blocking = [j for j in running if j.status in ("created", "in_progress")]
+        if self.on_conflict_mode == "wait":
+            pause = 3.0 * self.client.rate_window / self.client.rate_limit
+            if blocking:
+                ended = wait_for_other_job(self.client, blocking[0], self.cancel, self._queued)
+                if ended is blocking[0]:  # ended already (a job never uploaded, say): the
+                    self._pause(pause)  # API may still count it; no tight loop of requests
+            else:  # it ended meanwhile, or the listing failed: a short pause, then again
+                self._queued(f"another {self.kind} job is running at X; trying again", 0.0, pause)
+                self._pause(pause)
+            return None
+        raise conflict_error(self.kind, [j.id for j in blocking], exc) from exc
+
+    def _pause(self, seconds: float) -> None:
+        pause(seconds, self.cancel)
 
     def upload(self, job: Job) -> Job:
         from ..api.idsource import UploadBody
@@ -419,8 +455,17 @@ class PartRunner:
             hit = self.cached(max_age)
             if hit is not None:
                 return hit[0], hit[1], True
-        outcome = self.reattach() or self.create()
-        return outcome[0], outcome[1], False
+        locks = self.ledger.path.parent / "locks"
+        with (
+            kind_turn(self.base_url, self.kind, self.cancel, self._queued),
+            same_ids_turn(locks, self.fingerprint, self.cancel, self._queued),
+        ):
+            # a run for the same IDs may have finished while this one waited its turn
+            hit = self.cached(max_age, since=None if cache else self.started)
+            if hit is not None:
+                return hit[0], hit[1], True
+            outcome = self.reattach() or self.create()
+            return outcome[0], outcome[1], False
 
 
 def _job_from_record(rec: LedgerRecord) -> Job:

@@ -81,6 +81,7 @@ def apply_compliance_jsonl(
     progress: Any = "auto",
     errors: Literal["raise", "skip"] = "raise",
     cache: bool = True,
+    on_conflict: str = "wait",
     **engine_kwargs: Any,
 ) -> JsonlSummary:
     """Write a compliant copy of a raw API collection (JSON lines, gzip or not).
@@ -104,6 +105,9 @@ def apply_compliance_jsonl(
         sent or written. ``"skip"``: malformed lines are counted, listed in the summary
         and left out of the copy.
     cache : reuse stored results of the same IDs (younger than 7 days).
+    on_conflict : ``"wait"`` (default): when X runs another job of a kind, wait for it to
+        end, then run (the other job is never cancelled); ``"raise"``:
+        :class:`~compliance_nb.ConflictError` at once.
     **engine_kwargs : passed to the pipeline engine (``name``, ``max_age``,
         ``max_ids_per_job``, ``ledger``, ``cancel``...). A ``cancel`` token stops the jobs
         and both passes (:class:`~compliance_nb.JobCancelledError`; no copy is left).
@@ -131,6 +135,9 @@ def apply_compliance_jsonl(
     src, dest = check_paths(source, destination)
     if errors not in ("raise", "skip"):
         raise InputError(f"errors must be 'raise' or 'skip', got {errors!r}.")
+    from ..jobs.turns import check_on_conflict
+
+    check_on_conflict(on_conflict)
     if client is None:
         from ..api.client import ComplianceClient
 
@@ -150,6 +157,7 @@ def apply_compliance_jsonl(
             client=client,
             progress=reporter,
             cache=cache,
+            on_conflict=on_conflict,
             **engine_kwargs,
         )
         verdicts = Verdicts.from_results(results["tweets"].results, results["users"].results)

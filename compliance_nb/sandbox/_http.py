@@ -75,6 +75,7 @@ class HandlerBase(BaseHTTPRequestHandler):
                 "job_id": self._job_id,
                 "dropped": status is None,
                 "client_port": self.client_address[1],
+                "time": time.time(),  # when it was answered (rate-budget tests)
             }
         )
 

@@ -206,6 +206,7 @@ def test_list_with_data_and_partial_errors_keeps_the_data(requests_mock):
 
 
 def test_cancel_job_sends_delete_and_returns_the_failed_job(requests_mock):
+    requests_mock.get(f"{JOBS}/{JOB_ID}", json={"data": job_body(JOB_ID, status="in_progress")})
     requests_mock.delete(f"{JOBS}/{JOB_ID}", json={"data": job_body(JOB_ID, status="failed")})
     job = make_client().cancel_job(JOB_ID)
     assert requests_mock.last_request.method == "DELETE"
@@ -361,9 +362,9 @@ def test_retries_are_bounded(requests_mock):
 
 
 def test_connection_errors_are_bounded_and_named(requests_mock):
-    requests_mock.delete(f"{JOBS}/{JOB_ID}", exc=requests.ConnectionError(f"x {TOKEN}"))
+    requests_mock.get(f"{JOBS}/{JOB_ID}", exc=requests.ConnectionError(f"x {TOKEN}"))
     with pytest.raises(APIError, match="Could not reach the API") as info:
-        make_client(max_retries=1).cancel_job(JOB_ID)
+        make_client(max_retries=1).get_job(JOB_ID)
     assert requests_mock.call_count == 2
     assert TOKEN not in all_text(info.value)
 

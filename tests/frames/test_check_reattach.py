@@ -169,7 +169,11 @@ def test_conflict_with_a_foreign_job_names_it_and_how_to_cancel(sandbox, tmp_pat
     blocking = sandbox.client().create_job("tweets")
     with pytest.raises(ConflictError) as info:
         check_compliance(
-            frame(), client=fast_client(sandbox), ledger_path=tmp_path / "l.sqlite3", progress=False
+            frame(),
+            client=fast_client(sandbox),
+            ledger_path=tmp_path / "l.sqlite3",
+            progress=False,
+            on_conflict="raise",
         )
     message = str(info.value)
     assert blocking.id in message
@@ -190,6 +194,7 @@ def test_error_in_one_kind_surfaces_and_cancels_the_other(tmp_path):
                 client=fast_client(sb),
                 ledger_path=tmp_path / "l.sqlite3",
                 progress=False,
+                on_conflict="raise",
             )
         # the users thread was told to stop rather than waiting for its job to finish
         assert time.monotonic() - started < 10
