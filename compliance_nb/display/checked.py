@@ -7,7 +7,7 @@ they can return as something else: labels as text, timestamps as text in several
 polars', ``...Z``) or as epoch milliseconds (pandas' ``to_json`` default), ``compliant`` as
 bool, object, text (``"True"``, ``"false"``) or numbers (``1.0``), empty text for missing
 values. :func:`checked_columns` is the one place that brings them back; the report, every
-chart (through :func:`compliance_nb.display.report.outcomes`) and ``apply_compliance`` read
+chart (through :func:`compliance_nb.display.counting.outcomes`) and ``apply_compliance`` read
 checked frames through it, so a frame gives the same counts before and after a round trip.
 
 >>> import pandas as pd

@@ -6,7 +6,7 @@ plain ``savefig`` keeps every label) and returns it. Nothing here calls ``plt.sh
 touches pyplot's current figure when ``ax`` is given.
 
 Counts are of distinct IDs per kind, as the report counts them
-(:func:`compliance_nb.display.report.outcomes`); colours are one per outcome
+(:func:`compliance_nb.display.counting.outcomes`); colours are one per outcome
 (:mod:`compliance_nb.display.palette`); results from the sandbox say SIMULATED.
 
 ``common`` holds what they share; ``reasons``, ``redactions``, ``availability`` and ``lag``

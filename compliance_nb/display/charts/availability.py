@@ -8,8 +8,8 @@ import polars as pl
 
 from ..._exceptions import InputError
 from ...rules.outcomes import AVAILABLE
+from ..counting import outcomes
 from ..palette import reason_color
-from ..report import outcomes
 from ..snowflake import snowflake_time
 from .common import (
     bin_end,

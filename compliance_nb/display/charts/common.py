@@ -2,7 +2,7 @@
 
 A chart that makes its own figure makes it with constrained layout, so a plain
 ``ax.figure.savefig(...)`` keeps every label and legend inside the image. Counts are of
-distinct IDs (:func:`compliance_nb.display.report.outcomes`), and the axes say so.
+distinct IDs (:func:`compliance_nb.display.counting.outcomes`), and the axes say so.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ...rules.outcomes import AVAILABLE
-from ..report import _days, _quartiles, lag_days, outcomes
+from ..counting import days_text, lag_days, outcomes, quartiles
 from .common import count_axis, finish, kind_noun, new_axes, nothing
 
 if TYPE_CHECKING:
@@ -104,9 +104,9 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
     )
     title = TITLE
     for kind, (color, style) in zip(kinds, _MEDIAN_LINES, strict=False):
-        quartiles = _quartiles(pl.Series(lags[kind]))
-        assert quartiles is not None  # the values are not empty
-        q1, med, q3 = quartiles
+        spread = quartiles(pl.Series(lags[kind]))
+        assert spread is not None  # the values are not empty
+        q1, med, q3 = spread
         if len(kinds) == 1:
             for value, name, line in ((q1, "Q1", ":"), (med, "median", "-"), (q3, "Q3", "--")):
                 ax.axvline(
@@ -114,7 +114,7 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
                     color="#000000",
                     linestyle=line,
                     linewidth=1.5,
-                    label=f"{name} {_days(value)} days",
+                    label=f"{name} {days_text(value)} days",
                 )
             title = f"{TITLE} (n = {len(lags[kind]):,} {nouns[0]})"
         else:
@@ -123,7 +123,7 @@ def plot_redaction_lag(df: Any, ax: Axes | None = None, bins: int | str = "auto"
                 color=color,
                 linestyle=style,
                 linewidth=1.5,
-                label=f"{kind_noun(kind)}: median {_days(med)} days",
+                label=f"{kind_noun(kind)}: median {days_text(med)} days",
             )
     ax.set_xlabel("days from creation to redaction")
     ax.set_ylabel(f"distinct {nouns[0]}" if len(kinds) == 1 else "distinct IDs")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...rules.outcomes import AVAILABLE
+from ..counting import outcomes
 from ..palette import order_statuses, reason_color
-from ..report import outcomes
 from .common import count_axis, finish, kind_noun, new_axes, nothing
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ...rules.outcomes import AVAILABLE
+from ..counting import outcomes
 from ..palette import order_statuses, reason_color
-from ..report import outcomes
 from .common import (
     bin_end,
     count_axis,
