@@ -450,11 +450,13 @@ BUGS = {
     "(SlowDown) or 408 from the storage service ended the run with UploadError/DownloadError; "
     "Google's retry strategy for Cloud Storage lists 408, 429 and 5xx as transient. Now they "
     "are retried like 5xx.",
-    "B2": "OPEN: a kill between the API's create answer and the ledger write leaves a job "
-    "the next call cannot recognise (its name is random and it is not in the ledger). While "
-    "that job is `created` the API refuses a new one, so the next call raises ConflictError "
-    "saying the job runs 'for other IDs' (they are the same IDs) until its 15-minute upload "
-    "window ends.",
+    "B2": "FIXED in `jobs/part.py` and `jobs/turns.py`: a kill between the API's "
+    "create answer and the ledger write left a job the next call could not recognise, and "
+    "the next call raised ConflictError saying the job ran 'for other IDs' until its "
+    "15-minute upload window ended. Jobs are now named after their IDs, and a refused "
+    "creation looks for a running job of that name and finishes it (since issue 21 after a "
+    "short grace in which its creator may still upload): one job, the right results "
+    "(`test_a_job_created_but_never_recorded_is_found_by_its_name`).",
 }
 
 

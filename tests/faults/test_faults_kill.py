@@ -162,3 +162,20 @@ def test_ledger_survives_kills_in_the_middle_of_writes(tmp_path):
                 assert ledger.load_results(rec).height == len(IDS)
         leftovers = list((tmp_path / "results").glob("*.parquet"))
         assert all(p.stat().st_size > 0 for p in leftovers)
+
+
+def test_a_job_created_but_never_recorded_is_found_by_its_name(tmp_path, monkeypatch):
+    """B2: the kernel died between the API's create answer and the ledger write. The job is
+    at the API, named after its IDs, and in no ledger: the next call finds it by that name
+    and finishes it (one job), instead of a ConflictError about 'other IDs'."""
+    from compliance_nb.jobs.idset import fingerprint, normalise_base_url, unique_ids
+
+    with Sandbox(processing_delay=0) as sb:
+        client = sb.client(sleep=fast_sleep)
+        ids = unique_ids(pl.Series(IDS, dtype=pl.UInt64))
+        name = f"compliance_nb-{fingerprint(ids, 'tweets', normalise_base_url(sb.url))[:16]}"
+        orphan = client.create_job("tweets", name=name)  # what the killed kernel left
+        out, events = _again(sb, tmp_path / "cache", monkeypatch)
+        assert joined_rows(out) == expected_rows(sb, IDS)
+        assert sb.created_job_ids == [orphan.id]  # no second job
+        assert sb.auth_leaks == []
