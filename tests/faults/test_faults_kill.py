@@ -175,7 +175,7 @@ def test_a_job_created_but_never_recorded_is_found_by_its_name(tmp_path, monkeyp
         ids = unique_ids(pl.Series(IDS, dtype=pl.UInt64))
         name = f"compliance_nb-{fingerprint(ids, 'tweets', normalise_base_url(sb.url))[:16]}"
         orphan = client.create_job("tweets", name=name)  # what the killed kernel left
-        out, events = _again(sb, tmp_path / "cache", monkeypatch)
+        out, _ = _again(sb, tmp_path / "cache", monkeypatch)
         assert joined_rows(out) == expected_rows(sb, IDS)
         assert sb.created_job_ids == [orphan.id]  # no second job
         assert sb.auth_leaks == []
