@@ -185,11 +185,15 @@ class ConflictError(APIError):
     ----------
     message : str
         What went wrong and what to do, as shown to the user.
+    job_id : str, optional
+        The running job that blocks, when known.
     status, type, title, detail, body : optional
         As for :class:`APIError`.
 
     Attributes
     ----------
+    job_id : str or None
+        The running job that blocks, when known.
     status, type, title, detail, body, problem
         As for :class:`APIError`.
 
@@ -203,7 +207,13 @@ class ConflictError(APIError):
     ... except APIError as exc:
     ...     print(type(exc).__name__, exc.problem)
     ConflictError conflict
+    >>> ConflictError("Job 7 is running.", job_id="7").job_id
+    '7'
     """
+
+    def __init__(self, message: str, *, job_id: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.job_id = job_id
 
 
 class NotFoundError(APIError):

@@ -35,7 +35,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from .._exceptions import ComplianceError
+from .._exceptions import ComplianceError, ConflictError
 from .output import PROG, error_line, note, set_quiet
 from .parser import build_parser
 
@@ -115,6 +115,12 @@ def _one_line(exc: BaseException) -> str:
     >>> _one_line(ValueError("bad\\n  value"))
     'ValueError: bad value (run with --debug for the traceback)'
     """
+    if isinstance(exc, ConflictError) and exc.job_id:  # worded for the shell, not Python
+        return (
+            f"Another job of this kind, {exc.job_id}, is running at the API, which allows one "
+            "at a time: run the command again without --on-conflict raise to wait for it, or "
+            f"cancel it with `compliance-nb jobs cancel {exc.job_id}`."
+        )
     text = " ".join(str(exc).split()) or type(exc).__name__
     if not isinstance(exc, (ComplianceError, OSError)):
         text = f"{type(exc).__name__}: {text} (run with --debug for the traceback)"

@@ -348,6 +348,7 @@ def conflict_error(kind: str, blocking: list[str], exc: ConflictError) -> Confli
         f"The API allows one running {kind} job at a time, and {which} is running "
         f"for other IDs. Wait for it to finish, or cancel it: "
         f"ComplianceClient().cancel_job({job_id!r}) or `compliance-nb jobs cancel {job_id}`.",
+        job_id=blocking[0] if blocking else None,
         status=exc.status,
         type=exc.type,
         title=exc.title,

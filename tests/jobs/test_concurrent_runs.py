@@ -360,7 +360,12 @@ def test_the_cli_takes_on_conflict(tmp_path, monkeypatch, capsys):
         rc = main([*argv, "--api-url", sb.url, "--on-conflict", "raise"])
         err = capsys.readouterr().err
         assert rc == 1
-        assert f"job {blocking.id} is running" in err
+        # one line, in the shell's words: the job, the flag, the command that cancels it
+        (error,) = [line for line in err.splitlines() if "error:" in line]
+        assert error.startswith("compliance-nb: error: ")
+        assert f"{blocking.id}, is running" in error and "--on-conflict raise" in error
+        assert f"compliance-nb jobs cancel {blocking.id}" in error
+        assert "ComplianceClient" not in err and "cancel_job(" not in err
         assert main([*argv, "--api-url", sb.url, "--on-conflict", "later"]) == 2
 
 
