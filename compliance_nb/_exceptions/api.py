@@ -187,8 +187,9 @@ class ConflictError(APIError):
         What went wrong and what to do, as shown to the user.
     job_id : str, optional
         The running job that blocks, when known.
-    status, type, title, detail, body : optional
-        As for :class:`APIError`.
+    **kw : Any
+        ``status``, ``type``, ``title``, ``detail`` and ``body``, as for
+        :class:`APIError`.
 
     Attributes
     ----------
