@@ -18,6 +18,7 @@ import time
 from urllib.parse import urlsplit
 
 from ..rules.limits import RESUMABLE_CHUNK
+from ._faults import Fault
 from ._http import CHUNK, Dropped, HandlerBase
 from ._jobs import JobRecord, UploadSession
 
@@ -31,6 +32,19 @@ _STORAGE = re.compile(r"^/storage/([^/]+)/([0-9]+)/(submission|delivery)/([^/]+)
 
 class StorageRoutes(HandlerBase):
     """Plain and resumable uploads, ranged downloads, signature and expiry checks."""
+
+    def _transfer_fault(self, job: JobRecord, fault: Fault | None) -> int | None:
+        """Apply a planned fault of an upload or download, whichever URL shape it came to:
+        ``expire_upload`` closes the job's upload window now; ``drop`` returns the byte
+        count after which the connection is cut (None: no cut)."""
+        sb = self.sandbox
+        if fault is not None and fault.fault == "expire_upload":
+            with sb._jobs.lock:
+                job.upload_expires = min(job.upload_expires, time.time())
+                job.refresh(time.time(), sb.expire_complete_jobs)
+        if fault is not None and fault.fault == "drop" and not fault.params.get("processed"):
+            return int(fault.param("after_bytes", 0))
+        return None
 
     # -- storage ----------------------------------------------------------------------
 
@@ -79,13 +93,7 @@ class StorageRoutes(HandlerBase):
                 "The request signature we calculated does not match the signature you provided.",
             )
             return
-        if fault is not None and fault.fault == "expire_upload":
-            with sb._jobs.lock:
-                job.upload_expires = min(job.upload_expires, time.time())
-                job.refresh(time.time(), sb.expire_complete_jobs)
-        drop_after = None
-        if fault is not None and fault.fault == "drop" and not fault.params.get("processed"):
-            drop_after = int(fault.param("after_bytes", 0))
+        drop_after = self._transfer_fault(job, fault)
         if self._route == "download":
             self._download(job, query, drop_after)
         elif self._route == "upload":

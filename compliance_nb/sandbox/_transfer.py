@@ -95,13 +95,7 @@ class TransferRoutes(StorageRoutes):
                 ),
             )
             return
-        if fault is not None and fault.fault == "expire_upload":
-            with sb._jobs.lock:
-                job.upload_expires = min(job.upload_expires, time.time())
-                job.refresh(time.time(), sb.expire_complete_jobs)
-        drop_after = None
-        if fault is not None and fault.fault == "drop" and not fault.params.get("processed"):
-            drop_after = int(fault.param("after_bytes", 0))
+        drop_after = self._transfer_fault(job, fault)
         if route == "download":
             if not self._expired(job.download_expires):
                 self._send_results(job, drop_after)
