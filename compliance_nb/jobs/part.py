@@ -461,10 +461,19 @@ class PartRunner:
             same_ids_turn(locks, self.fingerprint, self.cancel, self._queued),
         ):
             # a run for the same IDs may have finished while this one waited its turn
-            hit = self.cached(max_age, since=None if cache else self.started)
+            since = None if cache else self.started
+            hit = self.cached(max_age, since=since)
             if hit is not None:
                 return hit[0], hit[1], True
-            outcome = self.reattach() or self.create()
+            outcome = self.reattach()
+            if outcome is None:
+                # that run stores its results in the background, after its turn: they may
+                # have landed between the look above and reattach(), which skips a job
+                # with stored results; look once more before a new job is made
+                hit = self.cached(max_age, since=since)
+                if hit is not None:
+                    return hit[0], hit[1], True
+                outcome = self.create()
             return outcome[0], outcome[1], False
 
 

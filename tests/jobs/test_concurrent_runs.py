@@ -444,3 +444,28 @@ def test_a_run_queued_in_this_process_can_be_cancelled_and_the_queue_goes_on(tmp
         third.result(timeout=60)
         assert sb.jobs_created == 2  # the first and the third; the second never made one
         assert conflicts(sb) == 0
+
+
+def test_results_stored_between_the_looks_are_reused_not_a_new_job(tmp_path, monkeypatch):
+    """Another run for the same IDs stores its results in the background after its turn:
+    here they land between this run's look at the ledger and its reattach(), which skips a
+    job whose results are stored. The run must take them, not make a second job (a race
+    seen with two processes on a loaded machine)."""
+    from compliance_nb.jobs.part import PartRunner
+
+    ledger = tmp_path / "ledger.sqlite3"
+    df = pl.DataFrame({"id": IDS_A})
+    with Sandbox(processing_delay=0) as sb:
+        first = check_compliance(df, client=sb.client(), ledger_path=ledger, progress=False)
+        looks: list[int] = []
+        stored = PartRunner.cached
+
+        def not_yet(self, max_age, since=None):  # the results are not there at the first looks
+            looks.append(1)
+            return None if len(looks) <= 2 else stored(self, max_age, since)
+
+        monkeypatch.setattr(PartRunner, "cached", not_yet)
+        again = check_compliance(df, client=sb.client(), ledger_path=ledger, progress=False)
+        assert sb.jobs_created == 1
+        assert len(looks) == 3
+        assert again.drop("compliance_source").equals(first.drop("compliance_source"))
