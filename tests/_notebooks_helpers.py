@@ -46,7 +46,8 @@ print("NOTEBOOK-PROBE " + json.dumps({
     "columns": list(checked.columns),
     "same_again": bool(again.drop("compliance_source").equals(checked.drop("compliance_source"))),
     "again_reused": "reused" in str(compliance_report(again)),
-    "jsonl_out_exists": (workdir / "collection_compliant.jsonl").exists(),
+    "jsonl_lines_written": summary.lines_written,
+    "workdir_removed": not workdir.exists(),  # the notebook's last cell cleans up
     "token_set": any(os.environ.get(v) for v in TOKEN_VARIABLES),
 }))
 """,
@@ -59,6 +60,7 @@ print("NOTEBOOK-PROBE " + json.dumps({
     "n_ids": ids.height, "rows_checked": checked.height, "rows_background": result.height,
     "jobs": sorted(sum((list(v) for v in info.job_ids.values()), [])) if info else None,
     "resumable": sorted(client.get_job(j).resumable for v in info.job_ids.values() for j in v),
+    "folder_removed": not folder.exists(),  # the notebook's last cell cleans up
 }))
 """,
     "04_reporting": """

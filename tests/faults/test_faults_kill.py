@@ -35,10 +35,14 @@ KILL_CASES = ["kill-created", "kill-uploading", "kill-processing", "kill-downloa
 
 def _env(sb: Any, cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    # a killed child cannot remove its temporary folder: it makes it under the test's own
+    tmp = cache.parent / "child-tmp"
+    tmp.mkdir(exist_ok=True)
     env.update(
         X_BEARER_TOKEN=sb.bearer_token,
         COMPLIANCE_NB_API_URL=sb.url,
         COMPLIANCE_NB_CACHE_DIR=str(cache),
+        TMPDIR=str(tmp),
     )
     return env
 

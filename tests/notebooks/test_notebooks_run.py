@@ -123,7 +123,8 @@ def test_your_data_skips_the_prompt_and_checks_authors_and_reattaches(tmp_path: 
     assert "user_compliance_reason" in p["columns"]
     assert p["same_again"] is True
     assert p["again_reused"] is True  # the report says the results were reused
-    assert p["jsonl_out_exists"] is True
+    assert p["jsonl_lines_written"] > 0  # the compliant copy of the collection was written
+    assert p["workdir_removed"] is True  # and the example files are gone again
     refused = _cell(result, "naive = pd.read_csv")
     assert any("Refused before anything was sent" in t for t in refused["texts"])
 
@@ -137,6 +138,7 @@ def test_large_datasets_splits_into_several_jobs(tmp_path: Path):
     assert p["rows_background"] == 200_000
     assert p["jobs"] is not None and len(p["jobs"]) == 3  # 1.5M IDs, 500k per job
     assert p["resumable"] == [True, True, True]  # ~10 MB per job, above the 8 MiB set
+    assert p["folder_removed"] is True  # the example files are gone again
 
 
 @pytest.mark.notebook
