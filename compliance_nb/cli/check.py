@@ -27,7 +27,7 @@ from .output import (
     say,
     summary_paragraph,
 )
-from .session import Session, sandbox_client
+from .session import Session, ThrowawayCache, sandbox_client
 
 __all__ = ["CHARTS", "cmd_check", "cmd_demo"]
 
@@ -71,25 +71,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     df = sample_tweets(**kwargs)
 
     _, var = token_from_env()
-    with Sandbox(processing_delay=args.delay) as sb:
-        info(
-            f"Using the built-in sandbox at {sb.url}: results are SIMULATED, not real X data."
-            + (
-                f" The demo always uses the sandbox; {var} is set but not used here "
-                "(`compliance-nb check` uses it)."
-                if var
-                else ""
+    cache = ThrowawayCache().start()  # the demo's jobs end with it: none in the user's cache
+    try:
+        with Sandbox(processing_delay=args.delay) as sb:
+            info(
+                f"Using the built-in sandbox at {sb.url}: results are SIMULATED, not real X data."
+                + (
+                    f" The demo always uses the sandbox; {var} is set but not used here "
+                    "(`compliance-nb check` uses it)."
+                    if var
+                    else ""
+                )
             )
-        )
-        info(f"Checking {plural(df.height, 'sample Tweet')} ...")
-        checked = check_compliance(
-            df,
-            id_column="id",
-            kind="tweets",
-            client=sandbox_client(sb),
-            progress=progress_lines() or False,
-        )
-        where = f"the built-in sandbox at {sb.url} (SIMULATED)"
+            info(f"Checking {plural(df.height, 'sample Tweet')} ...")
+            checked = check_compliance(
+                df,
+                id_column="id",
+                kind="tweets",
+                client=sandbox_client(sb),
+                progress=progress_lines() or False,
+            )
+            where = f"the built-in sandbox at {sb.url} (SIMULATED)"
+    finally:
+        cache.stop()
 
     clean, summary = apply_compliance(checked, return_summary=True)
     report = compliance_report(checked)

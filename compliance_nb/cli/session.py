@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InputError
@@ -12,7 +13,7 @@ from .._exceptions import InputError
 if TYPE_CHECKING:
     from ..api.client import ComplianceClient
 
-__all__ = ["Session", "real_client", "sandbox_client"]
+__all__ = ["Session", "ThrowawayCache", "real_client", "sandbox_client"]
 
 
 def _api_url(args: argparse.Namespace) -> str | None:
@@ -100,9 +101,11 @@ class Session:
 
     def __init__(self, args: argparse.Namespace, *, delay: float = 0.5) -> None:
         self._sandbox: Any = None
+        self._cache: ThrowawayCache | None = None
         if getattr(args, "sandbox", False):
             from ..sandbox import Sandbox
 
+            self._cache = ThrowawayCache().start()
             self._sandbox = Sandbox(processing_delay=delay).start()
             self.client = sandbox_client(self._sandbox)
             self.where = (
@@ -117,3 +120,46 @@ class Session:
         if self._sandbox is not None:
             self._sandbox.stop()
             self._sandbox = None
+        if self._cache is not None:
+            self._cache.stop()
+            self._cache = None
+
+
+class ThrowawayCache:
+    """While the built-in sandbox of one command runs: a temporary cache folder for the
+    ledger, its results and the request budget. The sandbox's jobs end with the command,
+    so nothing of them belongs in the user's own cache.
+
+    >>> import os
+    >>> cache = ThrowawayCache().start()
+    >>> folder = os.environ["COMPLIANCE_NB_CACHE_DIR"]
+    >>> cache.stop()
+    >>> os.path.exists(folder), os.environ.get("COMPLIANCE_NB_CACHE_DIR") == folder
+    (False, False)
+    """
+
+    def __init__(self) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._before: str | None = None
+
+    def start(self) -> ThrowawayCache:
+        """Point the cache at a new temporary folder; return self."""
+        from .._cachedir import CACHE_DIR_ENV_VAR
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="compliance_nb_sandbox_cache_")
+        self._before = os.environ.get(CACHE_DIR_ENV_VAR)
+        os.environ[CACHE_DIR_ENV_VAR] = self._tmp.name
+        return self
+
+    def stop(self) -> None:
+        """Point the cache back where it was, and remove the temporary folder."""
+        from .._cachedir import CACHE_DIR_ENV_VAR
+
+        if self._tmp is None:
+            return
+        if self._before is None:
+            os.environ.pop(CACHE_DIR_ENV_VAR, None)
+        else:
+            os.environ[CACHE_DIR_ENV_VAR] = self._before
+        self._tmp.cleanup()
+        self._tmp = None

@@ -41,6 +41,21 @@ def expected_action_ids(sandbox, ids: list[str], kind: str = "tweets") -> set[st
 # -- demo ---------------------------------------------------------------------------------
 
 
+def test_the_built_in_sandbox_leaves_nothing_in_the_users_cache(capsys, tmp_path, monkeypatch):
+    """The demo's and --sandbox's jobs end with the command: their ledger, results and
+    request budget go to a temporary folder, removed at the end, not to the user's cache."""
+    users_cache = tmp_path / "users-cache"
+    monkeypatch.setenv("COMPLIANCE_NB_CACHE_DIR", str(users_cache))
+    rc, _, err = run(capsys, "demo", "--out", tmp_path / "demo", "--n", 50)
+    assert rc == 0, err
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1265324480517361664\n1265324480517361665\n")
+    rc, _, err = run(capsys, "check", ids, "-o", tmp_path / "r.csv", "--sandbox")
+    assert rc == 0, err
+    assert not users_cache.exists()
+    assert os.environ["COMPLIANCE_NB_CACHE_DIR"] == str(users_cache)  # as it was
+
+
 def test_demo_writes_results_charts_and_report_and_prints_the_summary(capsys, tmp_path):
     out_dir = tmp_path / "demo"
     rc, out, err = run(capsys, "demo", "--out", out_dir, "--n", 300, "--seed", 3)
