@@ -40,7 +40,7 @@ RESULT_COLUMNS = [
 ]
 
 
-def test_second_call_reattaches_to_the_running_job(tmp_path):
+def test_second_call_waits_its_turn_and_uses_the_running_job(tmp_path):
     ledger_path = tmp_path / "ledger.sqlite3"
     with Sandbox(processing_delay=2) as sb:
         first: dict[str, Any] = {}
@@ -69,7 +69,11 @@ def test_second_call_reattaches_to_the_running_job(tmp_path):
         thread.join(20)
         assert "error" not in first
         assert sb.jobs_created == 1  # no second job
-        assert "reattached" in [e.stage for e in events]
+        stages = [e.stage for e in events]
+        # in one process, runs of a kind take turns: the second waits for the first, then
+        # reattaches to its job, or takes its results if they were stored by then
+        assert "queued" in stages
+        assert "reattached" in stages or "cached" in stages
         assert second.select(RESULT_COLUMNS).rows() == oracle_rows(sb, IDS)
         assert without_source(second).equals(without_source(first["out"]))
 
