@@ -12,6 +12,17 @@ import pytest
 _TOKEN_VARS = ("X_BEARER_TOKEN", "TWITTER_BEARER_TOKEN", "BEARER_TOKEN")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_session_env(tmp_path_factory: pytest.TempPathFactory):
+    """The same isolation for module- and session-scoped fixtures, which are set up before
+    the per-test one below: nothing a test runs may write to the user's own cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var in (*_TOKEN_VARS, "COMPLIANCE_NB_API_URL", "COMPLIANCE_NB_SANDBOX"):
+            mp.delenv(var, raising=False)
+        mp.setenv("COMPLIANCE_NB_CACHE_DIR", str(tmp_path_factory.mktemp("session-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     for var in (*_TOKEN_VARS, "COMPLIANCE_NB_API_URL", "COMPLIANCE_NB_SANDBOX"):
