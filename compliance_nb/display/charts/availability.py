@@ -22,6 +22,7 @@ from .common import (
     new_axes,
     nothing,
     period_bins,
+    period_words,
     pick_kind,
 )
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["plot_availability"]
 
 TITLE = "Still available, by creation date"
-_PER = {"day": "day", "week": "week (from Monday)", "month": "month", "quarter": "quarter"}
 #: the bars of the counts behind the curve: no reason's colour
 _COUNT_COLOR = "#E6E6E6"
 
@@ -195,7 +195,7 @@ def plot_availability(
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel(f"share of distinct {kind_noun(kind)} still available")
-    ax.set_xlabel(f"created (UTC; from the ID, else the result), per {_PER.get(freq, freq)}")
+    ax.set_xlabel(f"created (UTC; from the ID, else the result), per {period_words(freq)}")
     date_axis(ax)
     handles, labels = ax.get_legend_handles_labels()
     more, more_labels = counts_ax.get_legend_handles_labels()

@@ -246,6 +246,15 @@ def pick_freq(start: datetime, end: datetime, freq: str) -> str:
     return "year"
 
 
+def period_words(freq: str) -> str:
+    """How an axis label names one bin of ``freq``.
+
+    >>> period_words("week"), period_words("year")
+    ('week (from Monday)', 'year')
+    """
+    return "week (from Monday)" if freq == "week" else freq
+
+
 def period_bins(times: pl.Series, freq: str) -> tuple[pl.Series, str]:
     """(the start of each value's bin, the bins' width): bins chosen by the span."""
     present = times.drop_nulls()

@@ -21,6 +21,7 @@ from .common import (
     new_axes,
     nothing,
     period_bins,
+    period_words,
     pick_kind,
 )
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["plot_redaction_dates"]
 
 TITLE = "Redactions over time"
-_PER = {"day": "day", "week": "week (from Monday)", "month": "month", "quarter": "quarter"}
 
 
 def plot_redaction_dates(
@@ -126,7 +126,7 @@ def plot_redaction_dates(
         )
         for s, h, b in zip(start, heights, below, strict=True):
             bottoms[s] = b + h
-    ax.set_xlabel(f"redaction date (UTC), per {_PER.get(freq, freq)}")
+    ax.set_xlabel(f"redaction date (UTC), per {period_words(freq)}")
     ax.set_ylabel(f"distinct {kind_noun(kind)} redacted")
     count_axis(ax, "y")
     ax.legend(
